@@ -1,0 +1,17 @@
+/** `runbook check <id> --host <h>`: one check, one host. */
+import { loadRegistry } from '../../core/registry-node.ts';
+import { findHost, runPlan } from '../../runner/run.ts';
+import { runOptions, type CommonOptions } from '../options.ts';
+import { planFor, printDryRun, report } from './plan.ts';
+
+export async function checkCommand(id: string, o: CommonOptions & { host: string; param?: string[]; json?: boolean }): Promise<number> {
+	const registry = await loadRegistry();
+	const plan = [planFor(registry.get(id), o.param ?? [])];
+	const opts = runOptions(o);
+	const host = await findHost(o.host, opts);
+	if (o.dryRun) {
+		printDryRun(plan, host, o.timeout);
+		return 0;
+	}
+	return report(await runPlan(plan, [o.host], opts), o.json);
+}

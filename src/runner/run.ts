@@ -1,0 +1,196 @@
+/**
+ * The runner: validates what it is asked to run, connects, builds a `Ctx`, runs the check, and turns
+ * whatever happens into a `VerdictRecord`. It knows no particular check.
+ *
+ * Error channels (STYLE.md): invocation errors (unknown check, host or param) are thrown before
+ * anything runs; transport errors (host keys, auth, timeouts) are caught here and become `error`
+ * verdicts with their catalogue code; a check that throws anything else becomes `CheckCrashed`, with
+ * its stack logged, never a pass.
+ */
+import type { CheckDefinition, Verdict } from '../core/check.ts';
+import { isRunbookError, RunbookError } from '../core/errors.ts';
+import { probeCommand } from '../core/check.ts';
+import type { Registry } from '../core/registry.ts';
+import { resolveHost, loadHosts } from '../inventory/resolve.ts';
+import { publicHost, type Host, type PublicHost } from '../inventory/types.ts';
+import { loadScenarios } from '../scenarios/load.ts';
+import { openTransport } from '../transport/connect.ts';
+import { DEFAULT_LIMITS, type ExecLimits, type Transport } from '../transport/types.ts';
+import { createCtx } from './ctx.ts';
+import { validateParams } from './params.ts';
+import type { RunEvent, RunOptions, VerdictRecord } from './types.ts';
+
+function limitsFor(opts: RunOptions): ExecLimits {
+	return { ...DEFAULT_LIMITS, timeoutMs: (opts.timeoutSeconds ?? DEFAULT_LIMITS.timeoutMs / 1000) * 1000 };
+}
+
+async function scenarioNames(opts: RunOptions): Promise<string[]> {
+	return [...(await loadScenarios(opts.scenarioDirs ?? [])).keys()];
+}
+
+/** Every host the picker and `runbook hosts` offer, without secrets. */
+export async function listHosts(opts: RunOptions): Promise<PublicHost[]> {
+	const hosts = await loadHosts({ inventory: opts.inventory, scenarioNames: await scenarioNames(opts) });
+	return hosts.map(publicHost);
+}
+
+export async function findHost(name: string, opts: RunOptions): Promise<Host> {
+	return resolveHost(name, { inventory: opts.inventory, scenarioNames: await scenarioNames(opts) });
+}
+
+/**
+ * Connections for one run: one per host, opened on first use and reused by every probe of every
+ * check on that host, closed together at the end.
+ */
+export class Sessions {
+	readonly #opts: RunOptions;
+	readonly #open = new Map<string, Promise<Transport>>();
+	constructor(opts: RunOptions) {
+		this.#opts = opts;
+	}
+	transportFor(host: Host): Promise<Transport> {
+		let t = this.#open.get(host.name);
+		if (!t) {
+			const connect = openTransport(host, {
+				knownHosts: this.#opts.knownHosts,
+				acceptNew: this.#opts.acceptNew,
+				identity: this.#opts.identity,
+				connectTimeoutMs: limitsFor(this.#opts).timeoutMs,
+				scenarioDirs: this.#opts.scenarioDirs,
+			});
+			t = connect;
+			this.#open.set(host.name, t);
+			// A failed connection is not cached: the next check on this host tries again.
+			connect.catch(() => this.#open.delete(host.name));
+		}
+		return t;
+	}
+	async close(): Promise<void> {
+		const all = [...this.#open.values()];
+		this.#open.clear();
+		await Promise.allSettled(all.map(async (t) => (await t).close()));
+	}
+}
+
+function errorVerdict(e: RunbookError): Verdict {
+	const v: Verdict = { status: 'error', summary: e.detail, evidence: [], facts: {}, code: e.code };
+	if (e.hint !== undefined) v.hint = e.hint;
+	return v;
+}
+
+/** Run one validated check on one resolved host, inside a session. Never throws for host problems. */
+export async function runOnHost(check: CheckDefinition, params: Record<string, unknown>, host: Host, sessions: Sessions, opts: RunOptions): Promise<VerdictRecord> {
+	const started = performance.now();
+	const emit = (e: RunEvent) => opts.onEvent?.(e);
+	emit({ type: 'start', check: check.id, host: host.name, probes: check.probes(params).map(probeCommand) });
+	let verdict: Verdict;
+	let hostKey: string | undefined;
+	let truncated: string[] = [];
+	if (!check.platforms.includes(host.platform)) {
+		verdict = { status: 'skip', summary: `${check.id} applies to ${check.platforms.join(', ')} hosts; ${host.name} is ${host.platform}.`, evidence: [], facts: {} };
+	} else {
+		try {
+			const transport = await sessions.transportFor(host);
+			hostKey = transport.hostKey?.fingerprint;
+			const { ctx, probes } = createCtx(transport, limitsFor(opts), {
+				onProgress: (message, fraction) => emit({ type: 'progress', check: check.id, host: host.name, message, ...(fraction === undefined ? {} : { fraction }) }),
+			});
+			try {
+				verdict = await check.run(ctx, params);
+			} finally {
+				truncated = probes.filter((p) => p.truncated).map((p) => p.command);
+			}
+		} catch (e) {
+			if (isRunbookError(e)) verdict = errorVerdict(e);
+			else {
+				console.error(`[runbook] check ${check.id} crashed on ${host.name}:`, e);
+				verdict = {
+					status: 'error',
+					code: 'CheckCrashed',
+					summary: `${check.id} crashed: ${e instanceof Error ? e.message : String(e)}`,
+					hint: 'Run the commands of this step by hand; the stack trace is in the server or CLI log.',
+					evidence: [],
+					facts: {},
+				};
+			}
+		}
+	}
+	if (truncated.length > 0) {
+		const note = `Output of ${truncated.map((c) => `\`${c}\``).join(', ')} was cut at ${DEFAULT_LIMITS.maxBytes / 1024 / 1024} MiB.`;
+		verdict =
+			verdict.status === 'pass'
+				? { ...verdict, status: 'error', code: 'OutputTruncated', summary: `${note} The check cannot pass on output it did not see whole.`, hint: 'Run the command by hand and read the full output.' }
+				: { ...verdict, summary: `${verdict.summary} ${note}` };
+	}
+	const record: VerdictRecord = {
+		check: check.id,
+		host: host.name,
+		status: verdict.status,
+		summary: verdict.summary,
+		facts: verdict.facts,
+		evidence: verdict.evidence,
+		durationMs: Math.round(performance.now() - started),
+	};
+	if (verdict.next !== undefined) record.next = verdict.next;
+	if (verdict.fix !== undefined) record.fix = verdict.fix;
+	if (verdict.code !== undefined) record.code = verdict.code;
+	if (verdict.hint !== undefined) record.hint = verdict.hint;
+	if (hostKey !== undefined) record.hostKey = hostKey;
+	emit({ type: 'verdict', verdict: record });
+	return record;
+}
+
+/**
+ * One check on one host by name: what `runbook check` and the API do. Throws `RunbookError` for
+ * invocation errors (unknown check, host, bad params) before connecting to anything.
+ */
+export async function runCheck(registry: Registry, checkId: string, hostName: string, rawParams: unknown, opts: RunOptions): Promise<VerdictRecord> {
+	const check = registry.get(checkId);
+	const params = validateParams(check, rawParams);
+	const host = await findHost(hostName, opts);
+	const sessions = new Sessions(opts);
+	try {
+		return await runOnHost(check, params, host, sessions, opts);
+	} finally {
+		await sessions.close();
+	}
+}
+
+export interface PlannedRun {
+	check: CheckDefinition;
+	params: Record<string, unknown>;
+}
+
+/** Several checks on several hosts, in order per host, one connection per host. */
+export async function runPlan(plan: PlannedRun[], hostNames: string[], opts: RunOptions): Promise<VerdictRecord[]> {
+	const hosts: Host[] = [];
+	for (const name of hostNames) hosts.push(await findHost(name, opts));
+	const sessions = new Sessions(opts);
+	try {
+		const perHost = await Promise.all(
+			hosts.map(async (host) => {
+				const out: VerdictRecord[] = [];
+				for (const { check, params } of plan) out.push(await runOnHost(check, params, host, sessions, opts));
+				return out;
+			}),
+		);
+		return perHost.flat();
+	} finally {
+		await sessions.close();
+	}
+}
+
+/** Options for the site's API, from the environment `runbook serve` sets. */
+export function serverRunOptions(): RunOptions {
+	const env = process.env;
+	const opts: RunOptions = {};
+	if (env.RUNBOOK_INVENTORY) opts.inventory = env.RUNBOOK_INVENTORY;
+	if (env.RUNBOOK_KNOWN_HOSTS) opts.knownHosts = env.RUNBOOK_KNOWN_HOSTS.split(':').filter(Boolean);
+	if (env.RUNBOOK_ACCEPT_NEW === '1') opts.acceptNew = true;
+	if (env.RUNBOOK_IDENTITY) opts.identity = env.RUNBOOK_IDENTITY;
+	if (env.RUNBOOK_TIMEOUT) opts.timeoutSeconds = Number(env.RUNBOOK_TIMEOUT);
+	if (env.RUNBOOK_SCENARIOS) opts.scenarioDirs = env.RUNBOOK_SCENARIOS.split(':').filter(Boolean);
+	return opts;
+}
+
+export { RunbookError };
