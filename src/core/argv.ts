@@ -17,5 +17,6 @@ export function quoteArg(arg: string): string {
 /** Join argv into one shell command line, each argument quoted. */
 export function quoteArgv(argv: readonly string[]): string {
 	if (argv.length === 0) throw new Error('quoteArgv: empty argv');
-	return argv.map(quoteArg).join(' ');
+	// A first word of the form NAME=value would be a variable assignment to the shell, not a command.
+	return argv.map((a, i) => (i === 0 && a.includes('=') ? `'${a.replaceAll("'", `'\\''`)}'` : quoteArg(a))).join(' ');
 }

@@ -30,3 +30,10 @@ describe('quoteArgv', () => {
 		expect(() => quoteArgv([])).toThrow();
 	});
 });
+
+describe('quoteArgv first word', () => {
+	it('quotes a first word that would read as an assignment', () => {
+		expect(quoteArgv(['A=b', 'c'])).toBe(`'A=b' c`);
+		expect(quoteArgv(['env', 'A=b'])).toBe('env A=b');
+	});
+});
