@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { quoteArgv } from './argv.ts';
-import { ErrorCatalogue, type ErrorCode } from './errors.ts';
+import { ErrorCatalogue, type ErrorCode, type ErrorData } from './errors.ts';
 import type { Status } from './status.ts';
 
 export const PlatformSchema = z.enum(['linux', 'nxos']);
@@ -108,7 +108,7 @@ export const skip = (reason: string, extras?: VerdictExtras) => verdict('skip', 
 export function error(code: ErrorCode, summary: string, extras: VerdictExtras & { hint?: string } = {}): Verdict {
 	const v = verdict('error', summary, extras);
 	v.code = code;
-	const hint = extras.hint ?? ErrorCatalogue[code].hint;
+	const hint = extras.hint ?? (ErrorCatalogue[code] as ErrorData).hint;
 	if (hint !== undefined) v.hint = hint;
 	return v;
 }

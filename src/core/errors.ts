@@ -156,7 +156,7 @@ export class RunbookError extends Error {
 		this.name = code;
 		this.code = code;
 		this.detail = detail;
-		this.hint = options?.hint ?? ErrorCatalogue[code].hint;
+		this.hint = options?.hint ?? (ErrorCatalogue[code] as ErrorData).hint;
 	}
 }
 
