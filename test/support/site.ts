@@ -1,0 +1,87 @@
+/**
+ * The built site, served as `runbook serve` serves it: `node dist/server/entry.mjs` (the node
+ * adapter's standalone server) on 127.0.0.1 and a free port. `npm test` builds before vitest runs;
+ * when `dist/` is missing (a lone `vitest run --project e2e`) it is built here first.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { projectRoot } from '../../src/core/paths.ts';
+
+export interface Site {
+	/** Base URL, `http://127.0.0.1:<port>`, no trailing slash. */
+	url: string;
+	/** What the server printed, for failure messages. */
+	log(): string;
+	stop(): Promise<void>;
+}
+
+const entry = join(projectRoot, 'dist', 'server', 'entry.mjs');
+
+export function ensureBuilt(): void {
+	if (existsSync(entry)) return;
+	const r = spawnSync(process.execPath, [join(projectRoot, 'node_modules', 'astro', 'bin', 'astro.mjs'), 'build'], {
+		cwd: projectRoot,
+		stdio: 'inherit',
+	});
+	if (r.status !== 0 || !existsSync(entry)) throw new Error(`astro build failed (exit ${r.status}); see its output above`);
+}
+
+function freePort(): Promise<number> {
+	return new Promise((resolve, reject) => {
+		const s = createServer();
+		s.once('error', reject);
+		s.listen(0, '127.0.0.1', () => {
+			const address = s.address();
+			s.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+		});
+	});
+}
+
+function exited(child: ChildProcess): Promise<void> {
+	return child.exitCode !== null || child.signalCode !== null
+		? Promise.resolve()
+		: new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+/** Start the built server with `env` added to this process's environment; resolves once it answers. */
+export async function startSite(env: Record<string, string> = {}, timeoutMs = 30_000): Promise<Site> {
+	ensureBuilt();
+	const port = await freePort();
+	const url = `http://127.0.0.1:${port}`;
+	const child = spawn(process.execPath, [entry], {
+		cwd: projectRoot,
+		env: { ...process.env, ...env, HOST: '127.0.0.1', PORT: String(port), ASTRO_NODE_LOGGING: 'disabled' },
+		stdio: ['ignore', 'pipe', 'pipe'],
+	});
+	let output = '';
+	child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+	child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+	const stop = async () => {
+		if (child.exitCode === null && child.signalCode === null) {
+			child.kill('SIGTERM');
+			const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
+			await exited(child);
+			clearTimeout(killer);
+		}
+	};
+
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		if (child.exitCode !== null) throw new Error(`the site server exited with ${child.exitCode} before answering:\n${output}`);
+		try {
+			const res = await fetch(`${url}/`, { signal: AbortSignal.timeout(2000) });
+			await res.body?.cancel();
+			if (res.ok) break;
+		} catch {
+			// not listening yet
+		}
+		if (Date.now() > deadline) {
+			await stop();
+			throw new Error(`the site server did not answer on ${url} within ${timeoutMs} ms:\n${output}`);
+		}
+		await new Promise((r) => setTimeout(r, 150));
+	}
+	return { url, log: () => output, stop };
+}
