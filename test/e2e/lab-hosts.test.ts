@@ -1,0 +1,56 @@
+/**
+ * The runbook page against real SSH hosts (lab namespaces with their own sshd, procfs values
+ * bind-mounted), picked from an inventory: the verdicts the CLI gives appear inline in Chromium.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser } from '../support/browser.ts';
+import { hugepageHost, labInventory, startLab, type Lab } from '../support/lab.ts';
+import { startSite, type Site } from '../support/site.ts';
+
+let lab: Lab;
+let site: Site;
+let browser: Browser;
+
+beforeAll(async () => {
+	lab = await startLab([
+		{ name: 'compute-low', overlay: hugepageHost(65530, 40960) },
+		{ name: 'compute-fine', overlay: hugepageHost(262144, 4096) },
+	]);
+	const inventory = join(lab.dir, 'inventory.yaml');
+	writeFileSync(inventory, labInventory(lab));
+	const knownHosts = join(lab.dir, 'known_hosts');
+	writeFileSync(knownHosts, [...lab.hosts.values()].map((h) => h.sshd.knownHostsLine).join('\n') + '\n');
+	site = await startSite({ RUNBOOK_STATE_DIR: join(lab.dir, 'state'), RUNBOOK_INVENTORY: inventory, RUNBOOK_KNOWN_HOSTS: knownHosts });
+	browser = await launchBrowser();
+});
+
+afterAll(async () => {
+	await browser?.close();
+	await site?.stop();
+	await lab?.stop();
+});
+
+describe('runbook page against inventory hosts over SSH', () => {
+	it.each([
+		['compute-low', 'fail', '65530'],
+		['compute-fine', 'pass', '262144'],
+	])('?host=%s, Run -> %s inline with the limit %s', async (host, status, limit) => {
+		const context = await browser.newContext();
+		try {
+			const page = await context.newPage();
+			await page.goto(`${site.url}/hugepage-map-count/?host=${host}`);
+			const block = page.locator('runbook-check[data-check="kernel.max-map-count"]').first();
+			await page.waitForFunction((h) => document.querySelector<HTMLSelectElement>('runbook-check [data-host-picker]')?.value === h, host);
+			await block.locator('[data-run]').click();
+			const badge = block.locator('.rb-verdict .rb-badge');
+			await badge.waitFor({ timeout: 45_000 });
+			expect(await badge.getAttribute('data-status')).toBe(status);
+			expect(await block.locator('.rb-verdict .rb-facts').innerText()).toContain(limit);
+		} finally {
+			await context.close();
+		}
+	});
+});
