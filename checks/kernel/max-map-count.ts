@@ -65,7 +65,8 @@ export const ParamsSchema = z.strictObject({
 	process: z
 		.string()
 		.regex(/^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,31}$/, 'a process name: 1-32 of A-Z a-z 0-9 _ . -, not starting with -')
-		.default('ovs-vswitchd'),
+		.default('ovs-vswitchd')
+		.describe('the DPDK process as pidof names it; its mappings are the baseline'),
 	/**
 	 * The DPDK version to judge by, e.g. `17.11`, when `ovs-vswitchd --version` cannot tell (another
 	 * DPDK application, a build that does not print it) or is wrong. Overrides what the host says.
@@ -73,7 +74,8 @@ export const ParamsSchema = z.strictObject({
 	dpdkVersion: z
 		.string()
 		.regex(/^\d{1,2}\.\d{1,2}(?:\.\d{1,2})?$/, 'a DPDK version such as 17.11 or 21.11.2')
-		.optional(),
+		.optional()
+		.describe('DPDK version to judge by (e.g. 17.11) when the host cannot tell'),
 });
 export type Params = z.infer<typeof ParamsSchema>;
 

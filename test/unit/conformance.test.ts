@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { loadRegistry } from '../../src/core/registry-node.ts';
 import { loadRunbooks } from '../../src/core/runbooks-node.ts';
 import { projectRoot } from '../../src/core/paths.ts';
+import { paramDocs } from '../../src/runner/params.ts';
 
 const registry = await loadRegistry();
 const runbooks = await loadRunbooks();
@@ -33,6 +34,9 @@ describe('checks', () => {
 			});
 			it('params schema is strict: unknown keys are refused', () => {
 				expect(check.params.safeParse({ zzUnknownParam: 1 }).success).toBe(false);
+			});
+			it('describes every parameter (the text `runbook list` prints)', () => {
+				for (const p of paramDocs(check)) expect(p.description, `${id} param ${p.name}`).toBeTruthy();
 			});
 			it('declares its platforms', () => {
 				expect(check.platforms.length).toBeGreaterThan(0);
