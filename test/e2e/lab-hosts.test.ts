@@ -2,12 +2,11 @@
  * The runbook page against real SSH hosts (lab namespaces with their own sshd, procfs values
  * bind-mounted), picked from an inventory: the verdicts the CLI gives appear inline in Chromium.
  */
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../support/browser.ts';
-import { hugepageHost, labInventory, startLab, type Lab } from '../support/lab.ts';
+import { startHugepageLab, type Lab } from '../support/lab.ts';
 import { startSite, type Site } from '../support/site.ts';
 
 let lab: Lab;
@@ -15,14 +14,9 @@ let site: Site;
 let browser: Browser;
 
 beforeAll(async () => {
-	lab = await startLab([
-		{ name: 'compute-low', overlay: hugepageHost(65530, 40960) },
-		{ name: 'compute-fine', overlay: hugepageHost(262144, 4096) },
-	]);
-	const inventory = join(lab.dir, 'inventory.yaml');
-	writeFileSync(inventory, labInventory(lab));
-	const knownHosts = join(lab.dir, 'known_hosts');
-	writeFileSync(knownHosts, [...lab.hosts.values()].map((h) => h.sshd.knownHostsLine).join('\n') + '\n');
+	const started = await startHugepageLab();
+	lab = started.lab;
+	const { inventory, knownHosts } = started;
 	site = await startSite({ RUNBOOK_STATE_DIR: join(lab.dir, 'state'), RUNBOOK_INVENTORY: inventory, RUNBOOK_KNOWN_HOSTS: knownHosts });
 	browser = await launchBrowser();
 });

@@ -5,22 +5,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../src/core/paths.ts';
 import { runCli } from '../support/cli.ts';
-import { hugepageHost, labInventory, startLab, type Lab } from '../support/lab.ts';
-import { startSshd, type Sshd } from '../support/sshd.ts';
-
-function freePort(): Promise<number> {
-	return new Promise((resolve) => {
-		const s = createServer().listen(0, '127.0.0.1', () => {
-			const port = (s.address() as { port: number }).port;
-			s.close(() => resolve(port));
-		});
-	});
-}
+import { labInventory, startHugepageLab, type Lab } from '../support/lab.ts';
+import { freePort, startSshd, type Sshd } from '../support/sshd.ts';
 
 let lab: Lab;
 let stranger: Sshd;
@@ -29,16 +19,10 @@ let knownHosts: string;
 let changedKnownHosts: string;
 
 beforeAll(async () => {
-	lab = await startLab([
-		{ name: 'compute-low', overlay: hugepageHost(65530, 40960) },
-		{ name: 'compute-fine', overlay: hugepageHost(262144, 4096) },
-	]);
+	({ lab, inventory, knownHosts } = await startHugepageLab());
 	// A host whose key nobody recorded, on loopback.
 	stranger = await startSshd();
-	inventory = join(lab.dir, 'inventory.yaml');
 	writeFileSync(inventory, labInventory(lab, { stranger: { sshd: stranger } }));
-	knownHosts = join(lab.dir, 'known_hosts');
-	writeFileSync(knownHosts, [...lab.hosts.values()].map((h) => h.sshd.knownHostsLine).join('\n') + '\n');
 	// The stranger's address recorded with another host's key: a changed key.
 	changedKnownHosts = join(lab.dir, 'known_hosts.changed');
 	const other = lab.hosts.get('compute-fine')!.sshd;

@@ -126,3 +126,20 @@ export function hugepageHost(maxMapCount: number, pages: number): Record<string,
 		'/proc/meminfo': meminfoWith(pages),
 	};
 }
+
+/**
+ * The two hosts of the hugepage runbook: `compute-low` (vm.max_map_count 65530 for 40960 free 2 MB
+ * pages: legacy DPDK needs about 82000 mappings) and `compute-fine` (262144 for 4096), with an
+ * inventory and a known_hosts that name them both.
+ */
+export async function startHugepageLab(): Promise<{ lab: Lab; inventory: string; knownHosts: string }> {
+	const lab = await startLab([
+		{ name: 'compute-low', overlay: hugepageHost(65530, 40960) },
+		{ name: 'compute-fine', overlay: hugepageHost(262144, 4096) },
+	]);
+	const inventory = join(lab.dir, 'inventory.yaml');
+	writeFileSync(inventory, labInventory(lab));
+	const knownHosts = join(lab.dir, 'known_hosts');
+	writeFileSync(knownHosts, [...lab.hosts.values()].map((h) => h.sshd.knownHostsLine).join('\n') + '\n');
+	return { lab, inventory, knownHosts };
+}

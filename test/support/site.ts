@@ -5,9 +5,9 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { projectRoot } from '../../src/core/paths.ts';
+import { freePort } from './sshd.ts';
 
 export interface Site {
 	/** Base URL, `http://127.0.0.1:<port>`, no trailing slash. */
@@ -26,17 +26,6 @@ export function ensureBuilt(): void {
 		stdio: 'inherit',
 	});
 	if (r.status !== 0 || !existsSync(entry)) throw new Error(`astro build failed (exit ${r.status}); see its output above`);
-}
-
-function freePort(): Promise<number> {
-	return new Promise((resolve, reject) => {
-		const s = createServer();
-		s.once('error', reject);
-		s.listen(0, '127.0.0.1', () => {
-			const address = s.address();
-			s.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-		});
-	});
 }
 
 function exited(child: ChildProcess): Promise<void> {

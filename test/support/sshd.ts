@@ -62,7 +62,8 @@ export async function generateKey(
 	return { type: t!, blob: Buffer.from(b64!, 'base64'), line };
 }
 
-function freePort(address: string): Promise<number> {
+/** A port the OS says is free on `address` now (bind :0, close). */
+export function freePort(address = '127.0.0.1'): Promise<number> {
 	return new Promise((resolve, reject) => {
 		const srv = createServer();
 		srv.once('error', reject);
