@@ -17,6 +17,7 @@
  */
 import { quoteArg } from '../core/argv.ts';
 import type { Evidence, Facts } from '../core/check.ts';
+import { nextHref, parseNext } from '../core/next.ts';
 import type { PublicHost } from '../inventory/types.ts';
 import type { RunEvent, VerdictRecord } from '../runner/types.ts';
 
@@ -295,11 +296,14 @@ function factsList(facts: Facts): HTMLElement | undefined {
 	return el('div', { class: 'rb-facts' }, el('p', { class: 'rb-verdict__label', text: 'Facts' }), list);
 }
 
-function nextLink(anchor: string): HTMLElement {
-	const id = anchor.replace(/^#/, '');
-	const heading = document.getElementById(id);
-	const a = el('a', { text: `Next: ${heading?.textContent?.trim() || anchor} →` });
-	a.href = `#${id}`;
+function nextLink(next: string): HTMLElement {
+	const { slug, anchor } = parseNext(next);
+	const here = location.pathname.replace(/^\/|\/$/g, '');
+	const samePage = slug === undefined || slug === here;
+	const heading = samePage ? document.getElementById(anchor) : null;
+	const label = heading?.textContent?.trim() || (samePage ? anchor : `${slug}: ${anchor.replaceAll('-', ' ')}`);
+	const a = el('a', { text: `Next: ${label} →` });
+	a.href = samePage ? `#${anchor}` : `${nextHref(next)}${location.search}`;
 	return el('p', { class: 'rb-verdict__next' }, a);
 }
 

@@ -11,6 +11,8 @@ import { quoteArgv } from './argv.ts';
 import { ErrorCatalogue, type ErrorCode, type ErrorData } from './errors.ts';
 import type { Status } from './status.ts';
 
+export { nextHref, parseNext } from './next.ts';
+
 export const PlatformSchema = z.enum(['linux', 'nxos']);
 /** What a host runs: `linux` by default, `nxos` for Cisco NX-OS. */
 export type Platform = z.infer<typeof PlatformSchema>;
@@ -75,7 +77,10 @@ export interface Verdict {
 	evidence: Evidence[];
 	/** The numbers the verdict rests on. */
 	facts: Facts;
-	/** Anchor of the runbook step to go to next, e.g. `#raise-the-limit`. */
+	/**
+	 * The runbook step to go to next: `#raise-the-limit` (a step of the runbook the check is embedded
+	 * in) or `usb-nic-trailer#find-the-usb-nic` (a step of another runbook). See `parseNext`.
+	 */
 	next?: string;
 	/** Commands to fix it, shown for copy and paste, never run. */
 	fix?: string[];
@@ -139,7 +144,10 @@ export interface CheckDefinition<P extends ParamsSchema = ParamsSchema> {
 	platforms: readonly Platform[];
 	/** Always false: checks only read. The conformance test enforces it. */
 	mutates: false;
-	/** Anchors (`#raise-the-limit`) a verdict's `next` may name; each must be a heading in every runbook that lists this check. */
+	/**
+	 * Every `next` a verdict may name: `#anchor` must be a heading in every runbook that embeds this
+	 * check; `slug#anchor` a heading of that runbook. The conformance test holds both.
+	 */
 	nextSteps: readonly string[];
 	/** A strict zod object, JSDoc'd; every value that reaches a command passes through it. */
 	params: P;

@@ -9,6 +9,7 @@ import { loadRegistry } from '../../src/core/registry-node.ts';
 import { loadRunbooks } from '../../src/core/runbooks-node.ts';
 import { projectRoot } from '../../src/core/paths.ts';
 import { paramDocs } from '../../src/runner/params.ts';
+import { parseNext } from '../../src/core/next.ts';
 
 const registry = await loadRegistry();
 const runbooks = await loadRunbooks();
@@ -54,10 +55,15 @@ describe('checks', () => {
 				const imports = [...source.matchAll(/^\s*import\s[^'"]*['"]([^'"]+)['"]/gm)].map((m) => m[1]!);
 				for (const spec of imports) expect(spec === 'zod' || /^(\.\.\/)+src\/core\//.test(spec) || /^\.\//.test(spec), `${id} imports ${spec}`).toBe(true);
 			});
-			it('its next steps exist in every runbook that lists it', () => {
+			it('its next steps exist: #anchor in every runbook that lists it, slug#anchor in that runbook', () => {
 				const users = runbooks.filter((r) => r.checks.includes(id));
 				expect(users.length, `${id} is embedded in no runbook`).toBeGreaterThan(0);
-				for (const r of users) for (const a of check.nextSteps) expect(r.anchors, `${r.slug} lacks heading ${a}`).toContain(a);
+				for (const next of check.nextSteps) {
+					const { slug, anchor } = parseNext(next);
+					const where = slug === undefined ? users : runbooks.filter((r) => r.slug === slug);
+					expect(where.length, `${id}: next ${next} names no runbook`).toBeGreaterThan(0);
+					for (const r of where) expect(r.anchors, `${r.slug} lacks heading #${anchor}`).toContain(`#${anchor}`);
+				}
 			});
 		});
 	}

@@ -5,6 +5,7 @@
  */
 import type { VerdictRecord } from '../../runner/types.ts';
 import type { Status } from '../../core/status.ts';
+import { nextHref } from '../../core/next.ts';
 
 const useColour = process.stdout.isTTY === true && !process.env.NO_COLOR;
 const COLOUR: Record<Status, string> = { pass: '32', warn: '33', fail: '31', error: '35', skip: '90' };
@@ -48,7 +49,7 @@ export function formatVerdict(v: VerdictRecord, runbookSlug?: string): string {
 		out.push('  fix (run by hand after reading the runbook step):');
 		for (const f of v.fix) out.push(`    ${f}`);
 	}
-	if (v.next) out.push(`  next: ${runbookSlug ? `/${runbookSlug}/` : ''}${v.next}`);
+	if (v.next) out.push(`  next: ${nextHref(v.next, runbookSlug)}`);
 	if (v.hostKey) out.push(`  host key: ${v.hostKey}`);
 	return out.join('\n');
 }
