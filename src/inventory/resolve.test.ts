@@ -297,3 +297,11 @@ describe('resolveHostsOrGroup', () => {
 		expect(hosts.every((h) => h.groups.includes('openstack') && h.jump?.address === 'bastion.example.net')).toBe(true);
 	});
 });
+
+describe('scenario hosts take the platform of their scenario', () => {
+	it('an NX-OS scenario is an nxos host; others default to linux', async () => {
+		const opts = { inventory: undefined, sshConfig: undefined, scenarioNames: ['switch-a', 'box'], scenarioPlatforms: { 'switch-a': 'nxos' as const } };
+		expect((await resolveHost('scenario:switch-a', opts)).platform).toBe('nxos');
+		expect((await resolveHost('scenario:box', opts)).platform).toBe('linux');
+	});
+});

@@ -12,6 +12,7 @@
  * Every SSH host gets what `~/.ssh/config` says for its address where its own source is silent, as
  * `ssh` would give it (see ssh-config.ts).
  */
+import type { Platform } from '../core/check.ts';
 import { existsSync } from 'node:fs';
 import { RunbookError } from '../core/errors.ts';
 import { parseAdhocTarget, looksAdhoc } from './adhoc.ts';
@@ -29,6 +30,8 @@ export interface HostSourceOptions {
 	sshConfig?: string | undefined;
 	/** Names of the training scenarios, each offered as `scenario:<name>`. */
 	scenarioNames?: readonly string[] | undefined;
+	/** Platform of a scenario whose simulated host is not Linux (e.g. an NX-OS switch); default `linux`. */
+	scenarioPlatforms?: Readonly<Record<string, Platform>> | undefined;
 }
 
 export const DEFAULT_INVENTORY = './inventory.yaml';
@@ -52,12 +55,12 @@ interface Sources {
 	scenarioNames: readonly string[];
 }
 
-function builtins(scenarioNames: readonly string[]): Map<string, Host> {
+function builtins(scenarioNames: readonly string[], platforms: Readonly<Record<string, Platform>> = {}): Map<string, Host> {
 	const out = new Map<string, Host>();
 	out.set('local', { name: 'local', source: 'builtin', transport: 'local', platform: 'linux', groups: [] });
 	for (const s of scenarioNames) {
 		const name = `scenario:${s}`;
-		out.set(name, { name, source: 'scenario', transport: 'scenario', scenario: s, platform: 'linux', groups: [] });
+		out.set(name, { name, source: 'scenario', transport: 'scenario', scenario: s, platform: platforms[s] ?? 'linux', groups: [] });
 	}
 	return out;
 }
@@ -66,7 +69,7 @@ async function loadSources(opts: HostSourceOptions): Promise<Sources> {
 	const inv = inventoryPath(opts);
 	const [inventory, ssh] = await Promise.all([inv ? loadAnsibleInventory(inv.path) : undefined, readSshConfig(opts.sshConfig)]);
 	const scenarioNames = opts.scenarioNames ?? [];
-	const fixed = builtins(scenarioNames);
+	const fixed = builtins(scenarioNames, opts.scenarioPlatforms);
 	const entries = new Map<string, HostEntry>();
 	for (const h of inventory?.hosts ?? []) {
 		if (!fixed.has(h.name)) entries.set(h.name, ansibleHostEntry(h, ssh, inventory!.file));

@@ -7,7 +7,7 @@
  * verdicts with their catalogue code; a check that throws anything else becomes `CheckCrashed`, with
  * its stack logged, never a pass.
  */
-import type { CheckDefinition, Verdict } from '../core/check.ts';
+import type { CheckDefinition, Platform, Verdict } from '../core/check.ts';
 import { isRunbookError, RunbookError } from '../core/errors.ts';
 import { probeCommand } from '../core/check.ts';
 import type { Registry } from '../core/registry.ts';
@@ -24,18 +24,23 @@ function limitsFor(opts: RunOptions): ExecLimits {
 	return { ...DEFAULT_LIMITS, timeoutMs: (opts.timeoutSeconds ?? DEFAULT_LIMITS.timeoutMs / 1000) * 1000 };
 }
 
-async function scenarioNames(opts: RunOptions): Promise<string[]> {
-	return [...(await loadScenarios(opts.scenarioDirs ?? [])).keys()];
+/** The scenario hosts' names and platforms, for the host sources. */
+async function scenarioSources(opts: RunOptions): Promise<{ scenarioNames: string[]; scenarioPlatforms: Record<string, Platform> }> {
+	const scenarios = await loadScenarios(opts.scenarioDirs ?? []);
+	return {
+		scenarioNames: [...scenarios.keys()],
+		scenarioPlatforms: Object.fromEntries([...scenarios].map(([name, s]) => [name, s.platform])),
+	};
 }
 
 /** Every host the picker and `runbook hosts` offer, without secrets. */
 export async function listHosts(opts: RunOptions): Promise<PublicHost[]> {
-	const hosts = await loadHosts({ inventory: opts.inventory, scenarioNames: await scenarioNames(opts) });
+	const hosts = await loadHosts({ inventory: opts.inventory, ...(await scenarioSources(opts)) });
 	return hosts.map(publicHost);
 }
 
 export async function findHost(name: string, opts: RunOptions): Promise<Host> {
-	return resolveHost(name, { inventory: opts.inventory, scenarioNames: await scenarioNames(opts) });
+	return resolveHost(name, { inventory: opts.inventory, ...(await scenarioSources(opts)) });
 }
 
 /**
