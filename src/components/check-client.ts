@@ -16,7 +16,7 @@
  * and must stay small.
  */
 import { quoteArg } from '../core/argv.ts';
-import type { Evidence, Facts } from '../core/check.ts';
+import type { Diagram, Evidence, Facts } from '../core/check.ts';
 import { nextHref, parseNext } from '../core/next.ts';
 import type { PublicHost } from '../inventory/types.ts';
 import type { RunEvent, VerdictRecord } from '../runner/types.ts';
@@ -136,6 +136,11 @@ function isEvidence(x: unknown): x is Evidence {
 	return typeof e === 'object' && e !== null && typeof e.command === 'string' && typeof e.output === 'string' && Array.isArray(e.lines);
 }
 
+function isDiagram(x: unknown): x is Diagram {
+	const d = x as Diagram;
+	return typeof d === 'object' && d !== null && typeof d.title === 'string' && Array.isArray(d.lines) && d.lines.every((l) => typeof l === 'string');
+}
+
 function asVerdict(x: unknown): VerdictRecord | undefined {
 	const v = x as VerdictRecord;
 	if (typeof v !== 'object' || v === null) return undefined;
@@ -146,6 +151,7 @@ function asVerdict(x: unknown): VerdictRecord | undefined {
 		facts: typeof v.facts === 'object' && v.facts !== null ? v.facts : {},
 		evidence: Array.isArray(v.evidence) ? v.evidence.filter(isEvidence) : [],
 		fix: Array.isArray(v.fix) ? v.fix.filter((f): f is string => typeof f === 'string') : undefined,
+		diagram: isDiagram(v.diagram) ? v.diagram : undefined,
 	} as VerdictRecord;
 }
 
@@ -296,6 +302,16 @@ function factsList(facts: Facts): HTMLElement | undefined {
 	return el('div', { class: 'rb-facts' }, el('p', { class: 'rb-verdict__label', text: 'Facts' }), list);
 }
 
+/** A picture drawn from the facts: monospace lines, the marked ones highlighted like evidence lines. */
+function diagramView(d: Diagram): HTMLElement {
+	const pre = el('pre', { class: 'rb-output rb-diagram' });
+	d.lines.forEach((line, i) => {
+		const marked = d.marked?.includes(i + 1) === true;
+		pre.append(el(marked ? 'mark' : 'span', { class: marked ? 'rb-output__line rb-output__line--hit' : 'rb-output__line', text: line }), i < d.lines.length - 1 ? '\n' : '');
+	});
+	return el('div', { class: 'rb-diagram-wrap' }, el('p', { class: 'rb-verdict__label', text: d.title }), pre);
+}
+
 function nextLink(next: string): HTMLElement {
 	const { slug, anchor } = parseNext(next);
 	const here = location.pathname.replace(/^\/|\/$/g, '');
@@ -328,6 +344,7 @@ function verdictView(v: VerdictRecord): HTMLElement {
 	}
 	if (v.fix && v.fix.length > 0) section.append(fixBlock(v.fix));
 	if (v.next) section.append(nextLink(v.next));
+	if (v.diagram) section.append(diagramView(v.diagram));
 	const facts = factsList(v.facts);
 	if (facts) section.append(facts);
 	if (v.evidence.length > 0) {

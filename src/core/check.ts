@@ -84,10 +84,22 @@ export interface Verdict {
 	next?: string;
 	/** Commands to fix it, shown for copy and paste, never run. */
 	fix?: string[];
+	/**
+	 * A picture drawn from the facts, as monospace lines (an interface tree with the culprit marked,
+	 * a share of load per link). Shown as-is by the page and the CLI.
+	 */
+	diagram?: Diagram;
 	/** For `error`: a catalogue name. */
 	code?: ErrorCode;
 	/** For `error`: what to do. */
 	hint?: string;
+}
+
+export interface Diagram {
+	title: string;
+	lines: string[];
+	/** 1-based lines to highlight (the stray device, the overloaded link). */
+	marked?: number[];
 }
 
 interface VerdictExtras {
@@ -95,12 +107,14 @@ interface VerdictExtras {
 	facts?: Facts;
 	next?: string;
 	fix?: string[];
+	diagram?: Diagram;
 }
 
 function verdict(status: Status, summary: string, extras: VerdictExtras = {}): Verdict {
 	const v: Verdict = { status, summary, evidence: extras.evidence ?? [], facts: extras.facts ?? {} };
 	if (extras.next !== undefined) v.next = extras.next;
 	if (extras.fix !== undefined) v.fix = extras.fix;
+	if (extras.diagram !== undefined) v.diagram = extras.diagram;
 	return v;
 }
 

@@ -138,6 +138,7 @@ export async function runOnHost(check: CheckDefinition, params: Record<string, u
 	};
 	if (verdict.next !== undefined) record.next = verdict.next;
 	if (verdict.fix !== undefined) record.fix = verdict.fix;
+	if (verdict.diagram !== undefined) record.diagram = verdict.diagram;
 	if (verdict.code !== undefined) record.code = verdict.code;
 	if (verdict.hint !== undefined) record.hint = verdict.hint;
 	if (hostKey !== undefined) record.hostKey = hostKey;

@@ -2,7 +2,7 @@
  * What the runner reports: one record per (check, host), the shape `--json` prints and the API
  * streams (DESIGN.md: `{ check, host, status, summary, facts, evidence, durationMs }`).
  */
-import type { Evidence, Facts } from '../core/check.ts';
+import type { Diagram, Evidence, Facts } from '../core/check.ts';
 import type { ErrorCode } from '../core/errors.ts';
 import type { Status } from '../core/status.ts';
 
@@ -16,6 +16,7 @@ export interface VerdictRecord {
 	durationMs: number;
 	next?: string;
 	fix?: string[];
+	diagram?: Diagram;
 	code?: ErrorCode;
 	hint?: string;
 	/** `SHA256:...` of the key the host presented (ssh and scenario hosts). */

@@ -41,6 +41,10 @@ export function formatVerdict(v: VerdictRecord, runbookSlug?: string): string {
 	if (v.hint) out.push(`  hint: ${v.hint}`);
 	const facts = Object.entries(v.facts);
 	if (facts.length) out.push(`  facts: ${facts.map(([k, x]) => `${k}=${Array.isArray(x) ? x.join(',') : String(x)}`).join(' ')}`);
+	if (v.diagram) {
+		out.push(`  ${v.diagram.title}:`);
+		v.diagram.lines.forEach((line, i) => out.push(`    ${v.diagram!.marked?.includes(i + 1) ? '>' : ' '} ${line}`));
+	}
 	for (const e of v.evidence) {
 		out.push(`  $ ${e.command}${e.code !== undefined && e.code !== 0 ? `   (exit ${e.code})` : ''}${e.truncated ? '   (cut)' : ''}`);
 		out.push(...evidenceLines(e.output, e.lines));
