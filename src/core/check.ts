@@ -174,5 +174,10 @@ export function defineCheck<P extends ParamsSchema>(def: CheckDefinition<P>): Ch
 	return def;
 }
 
-/** Interface names as the kernel allows them (IFNAMSIZ 16 with the NUL), DESIGN.md. */
-export const InterfaceName = z.string().regex(/^[A-Za-z0-9_.:@-]{1,15}$/, 'an interface name: 1-15 of A-Z a-z 0-9 _ . : @ -');
+/**
+ * Interface names as the kernel allows them (IFNAMSIZ 16 with the NUL), DESIGN.md; not starting
+ * with `-`, so a name can never reach ethtool or ip as an option.
+ */
+export const InterfaceName = z
+	.string()
+	.regex(/^[A-Za-z0-9_.:@][A-Za-z0-9_.:@-]{0,14}$/, 'an interface name: 1-15 of A-Z a-z 0-9 _ . : @ -, not starting with -');
