@@ -143,7 +143,8 @@ export function parseProcBonding(text: string): Parsed<BondStatus> {
 	let pdu: { who: 'actor' | 'partner'; line: number; done: boolean } | null = null;
 	const lines = linesOf(text);
 	const endPdu = (): string | null => {
-		if (pdu && !pdu.done) return `the "details ${pdu.who} lacp pdu:" block at line ${pdu.line} has no "port state:" line, so the file was cut`;
+		if (pdu && !pdu.done)
+			return `the "details ${pdu.who} lacp pdu:" block at line ${pdu.line} has no "port state:" line, so the file was cut`;
 		pdu = null;
 		return null;
 	};
@@ -290,7 +291,8 @@ export function parseProcBonding(text: string): Parsed<BondStatus> {
 	}
 	if (!mode) return notUnderstood('no "Bonding Mode:" line: not a /proc/net/bonding file');
 	if (!mii) return notUnderstood('no "MII Status:" line for the bond itself');
-	if (slave && slave.miiLine === 0) return notUnderstood(`slave ${slave.name} (line ${slave.line}) has no "MII Status:" line, so the file was cut`);
+	if (slave && slave.miiLine === 0)
+		return notUnderstood(`slave ${slave.name} (line ${slave.line}) has no "MII Status:" line, so the file was cut`);
 	let activeAggregator: ActiveAggregator | null = null;
 	if (agg) {
 		if (agg.id === undefined || agg.partnerMac === undefined || agg.partnerMacLine === undefined)
@@ -334,7 +336,8 @@ export function parseBondingList(text: string): Parsed<string[]> {
 	if (text !== '' && !text.endsWith('\n')) return notUnderstood('ls /proc/net/bonding does not end with a newline, so it was cut');
 	const names: string[] = [];
 	for (const [i, line] of linesOf(text).entries()) {
-		if (!/^[A-Za-z0-9_.:@-]{1,15}$/.test(line)) return notUnderstood(`ls /proc/net/bonding line ${i + 1} is not a bond name: ${JSON.stringify(line.slice(0, 80))}`);
+		if (!/^[A-Za-z0-9_.:@-]{1,15}$/.test(line))
+			return notUnderstood(`ls /proc/net/bonding line ${i + 1} is not a bond name: ${JSON.stringify(line.slice(0, 80))}`);
 		names.push(line);
 	}
 	return parsed(

@@ -11,7 +11,19 @@
 import { notUnderstood, parsed, type Parsed } from '../check.ts';
 
 /** Tunnel kinds, whose detail line carries endpoints. */
-export const TUNNEL_KINDS = new Set(['vxlan', 'geneve', 'gre', 'gretap', 'ip6gre', 'ip6gretap', 'ipip', 'sit', 'ip6tnl', 'erspan', 'ip6erspan']);
+export const TUNNEL_KINDS = new Set([
+	'vxlan',
+	'geneve',
+	'gre',
+	'gretap',
+	'ip6gre',
+	'ip6gretap',
+	'ipip',
+	'sit',
+	'ip6tnl',
+	'erspan',
+	'ip6erspan',
+]);
 /** Kinds stacked on one parent device. */
 export const STACKED_KINDS = new Set(['vlan', 'macvlan', 'macvtap', 'ipvlan', 'ipvtap']);
 /** Masters that aggregate ports. */
@@ -115,7 +127,8 @@ function incomplete(text: string, what: string): string | null {
 
 const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
 const int = (v: unknown): number | null => (typeof v === 'number' && Number.isInteger(v) ? v : null);
-const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+const obj = (v: unknown): Record<string, unknown> =>
+	v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 const endpoint = (v: unknown): string | null => {
 	const s = str(v);
 	return s === null || s === 'any' || s === '0.0.0.0' || s === '::' ? null : s;
@@ -270,7 +283,10 @@ export function parseIpLinkJson(text: string): Parsed<LinkGraph> {
 			slaveLine: slaveKind === null ? null : (at?.start ?? 1),
 		});
 	}
-	return parsed({ format: 'json', links }, [...new Set(links.flatMap((l) => l.lines))].sort((a, b) => a - b));
+	return parsed(
+		{ format: 'json', links },
+		[...new Set(links.flatMap((l) => l.lines))].sort((a, b) => a - b),
+	);
 }
 
 /** Kinds iproute2 prints as the first word of a detail line (`ip link help` TYPE list). */
@@ -436,7 +452,10 @@ export function parseIpLinkText(text: string): Parsed<LinkGraph> {
 		}
 	}
 	if (links.length === 0) return notUnderstood('ip -d link show printed no interface line');
-	return parsed({ format: 'text', links }, links.map((l) => l.lines[0]!));
+	return parsed(
+		{ format: 'text', links },
+		links.map((l) => l.lines[0]!),
+	);
 }
 
 /** `Option "-j" is unknown, try "ip -help".`: iproute2 before 4.14 (ip/ip.c), exit 255. */
