@@ -53,6 +53,7 @@ import {
 	type Verdict,
 } from '../../src/core/check.ts';
 import { isRunbookError, type ErrorCode } from '../../src/core/errors.ts';
+import { incomplete, linesOf } from '../../src/core/parse/text.ts';
 
 // --- params ------------------------------------------------------------------------------------
 
@@ -187,26 +188,12 @@ export function label(sizeKb: number): string {
 
 // --- parsers -----------------------------------------------------------------------------------
 
-/** Split output into lines; a final newline does not start another line. */
-function linesOf(text: string): string[] {
-	const lines = text.split('\n');
-	if (lines.at(-1) === '') lines.pop();
-	return lines;
-}
-
-/** Why a kernel file or command output cannot be read as a whole, or null when it looks complete. */
-function incomplete(text: string): string | null {
-	if (text.trim() === '') return 'it is empty';
-	if (!text.endsWith('\n')) return 'it does not end with a newline, so it may have been cut';
-	return null;
-}
-
 /**
  * One decimal number and a newline: `/proc/sys/vm/max_map_count`, `nr_hugepages`, `free_hugepages`.
  * Example: `65530`.
  */
 function parseCount(text: string, what: string): Parsed<number> {
-	const cut = incomplete(text);
+	const cut = incomplete(text, 'it');
 	if (cut) return notUnderstood(`${what}: ${cut}`);
 	const m = /^(\d{1,15})\n$/.exec(text);
 	if (!m) return notUnderstood(`${what}: expected one decimal number, got ${JSON.stringify(text.slice(0, 80))}`);
@@ -241,7 +228,7 @@ export interface Meminfo {
  * `HugePages_Free:    40960`. The deciding lines are HugePages_Total, HugePages_Free, Hugepagesize.
  */
 export function parseMeminfo(text: string): Parsed<Meminfo> {
-	const cut = incomplete(text);
+	const cut = incomplete(text, 'it');
 	if (cut) return notUnderstood(`/proc/meminfo: ${cut}`);
 	const values = new Map<string, { value: number; line: number }>();
 	const lines = linesOf(text);
@@ -278,7 +265,7 @@ export function parseMeminfo(text: string): Parsed<Meminfo> {
 
 /** `ls /sys/kernel/mm/hugepages`: one `hugepages-<size>kB` per line, e.g. `hugepages-2048kB`. Sizes in kB, as listed. */
 export function parseHugepageSizes(text: string): Parsed<number[]> {
-	const cut = incomplete(text);
+	const cut = incomplete(text, 'it');
 	if (cut) return notUnderstood(`ls ${HUGEPAGES_DIR}: ${cut}`);
 	const sizes: number[] = [];
 	const lines = linesOf(text);
@@ -316,7 +303,7 @@ export interface OvsVersion {
  * ignored; the OVS line must be there exactly once.
  */
 export function parseOvsVersion(text: string): Parsed<OvsVersion> {
-	const cut = incomplete(text);
+	const cut = incomplete(text, 'it');
 	if (cut) return notUnderstood(`ovs-vswitchd --version: ${cut}`);
 	let ovs: { line: number; program: string; version: string; major: number; minor: number } | undefined;
 	let dpdk: { line: number; version: string; major: number; minor: number; vendor: string | null } | undefined;
@@ -365,7 +352,7 @@ const HUGEPAGE_FILE = /(?:\/[\w.-]*map_\d+(?:-\d+)?|^\/memfd:seg_\d+(?:-\d+)?)(?
  * The count is the line number of the last line.
  */
 export function parseMaps(text: string): Parsed<Maps> {
-	const cut = incomplete(text);
+	const cut = incomplete(text, 'it');
 	if (cut) return notUnderstood(`/proc/PID/maps: ${cut}`);
 	const lines = linesOf(text);
 	let hugepageMappings = 0;
@@ -386,7 +373,7 @@ export function parseMaps(text: string): Parsed<Maps> {
 
 /** `pidof NAME` on success: pids separated by blanks, e.g. `48131` or `2201 2200`. At most 7 digits (pid_max is at most 4194304). */
 export function parsePidof(text: string): Parsed<number[]> {
-	const cut = incomplete(text);
+	const cut = incomplete(text, 'it');
 	if (cut) return notUnderstood(`pidof: ${cut}`);
 	const m = /^([1-9]\d{0,6}(?: [1-9]\d{0,6})*)\n$/.exec(text);
 	if (!m) return notUnderstood(`pidof: expected process ids, got ${JSON.stringify(text.slice(0, 80))}`);

@@ -63,6 +63,7 @@ import {
 	type Feature,
 } from '../../src/core/parse/ethtool.ts';
 import { atLeast, parseKernelRelease, type KernelRelease } from '../../src/core/parse/kernel.ts';
+import { incomplete, linesOf } from '../../src/core/parse/text.ts';
 
 // --- params ------------------------------------------------------------------------------------
 
@@ -149,18 +150,6 @@ const lsProbe: ExecProbe = {
 };
 
 // --- parsers -----------------------------------------------------------------------------------
-
-function linesOf(text: string): string[] {
-	const lines = text.split('\n');
-	if (lines.at(-1) === '') lines.pop();
-	return lines;
-}
-
-function incomplete(text: string, what: string): string | null {
-	if (text.trim() === '') return `${what} is empty`;
-	if (!text.endsWith('\n')) return `${what} does not end with a newline, so it may have been cut`;
-	return null;
-}
 
 export interface RawSocket {
 	/** Dotted quad, e.g. `127.0.0.1`; `0.0.0.0` when unbound. */

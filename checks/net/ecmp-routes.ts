@@ -59,6 +59,8 @@ import {
 	type Verdict,
 } from '../../src/core/check.ts';
 import type { ErrorCode } from '../../src/core/errors.ts';
+import { incomplete, linesOf } from '../../src/core/parse/text.ts';
+import { parseRouteGet, type RouteGet } from '../../src/core/parse/ip-route.ts';
 
 // --- params ------------------------------------------------------------------------------------
 
@@ -291,19 +293,6 @@ function prefixContains(p: Prefix, address: bigint): boolean {
 	const bits = p.family === 4 ? 32 : 128;
 	const shift = BigInt(bits - p.length);
 	return p.length === 0 || p.address >> shift === address >> shift;
-}
-
-/** Lines of text, a final newline not starting another. */
-function linesOf(text: string): string[] {
-	const lines = text.split('\n');
-	if (lines.at(-1) === '') lines.pop();
-	return lines;
-}
-
-function incomplete(text: string, what: string): string | null {
-	if (text.trim() === '') return `${what} printed nothing`;
-	if (!text.endsWith('\n')) return `${what} does not end with a newline, so it may have been cut`;
-	return null;
 }
 
 const NexthopJson = z.looseObject({
@@ -546,40 +535,8 @@ export function parseSysctlNumber(text: string, what: string): Parsed<number> {
 	return parsed(Number(m[1]), [1]);
 }
 
-export interface RouteGet {
-	dst: string;
-	gateway: string | null;
-	dev: string | null;
-	src: string | null;
-}
-
-/**
- * `ip route get <dst>`: `198.19.9.9 via 198.19.1.2 dev up1 src 198.19.1.1 uid 0 ` then `    cache `;
- * IPv6 `2001:2:0:9::9 from :: via 2001:2:0:2::2 dev up2 src 2001:2:0:2::1 metric 1024 pref medium`.
- */
-export function parseRouteGet(text: string): Parsed<RouteGet> {
-	const cut = incomplete(text, 'ip route get');
-	if (cut) return notUnderstood(cut);
-	const lines = linesOf(text);
-	const words = lines[0]!.trim().split(/\s+/);
-	let k = 0;
-	if (ROUTE_TYPES.has(words[0]!)) k++;
-	const dst = words[k];
-	if (dst === undefined || familyOf(dst) === null)
-		return notUnderstood(`ip route get: line 1 does not start with an address: ${JSON.stringify(lines[0]!.slice(0, 80))}`);
-	const value = (key: string) => {
-		const i = words.indexOf(key, k + 1);
-		return i > 0 && i + 1 < words.length ? words[i + 1]! : null;
-	};
-	const gateway = value('via');
-	if (gateway !== null && familyOf(gateway) === null) return notUnderstood(`ip route get: "via ${gateway}" is not an address`);
-	const dev = value('dev');
-	if (dev === null) return notUnderstood('ip route get: no "dev" on line 1');
-	for (const [i, l] of lines.slice(1).entries()) {
-		if (!/^\s/.test(l)) return notUnderstood(`ip route get: line ${i + 2} is not an indented continuation`);
-	}
-	return parsed({ dst, gateway, dev, src: value('src') }, [1]);
-}
+export type { RouteGet };
+export { parseRouteGet };
 
 // --- evaluate ----------------------------------------------------------------------------------
 

@@ -43,7 +43,6 @@ import {
 	fail,
 	InterfaceName,
 	notUnderstood,
-	parsed,
 	pass,
 	skip,
 	warn,
@@ -51,11 +50,22 @@ import {
 	type Evidence,
 	type ExecResult,
 	type Facts,
-	type Parsed,
 	type Probe,
 	type Verdict,
 } from '../../src/core/check.ts';
 import type { ErrorCode } from '../../src/core/errors.ts';
+import {
+	AGGREGATE_KINDS,
+	STACKED_KINDS,
+	TUNNEL_KINDS,
+	parseIpLinkJson,
+	parseIpLinkText,
+	type Link,
+	type LinkGraph,
+	type TunnelInfo,
+	type VlanInfo,
+} from '../../src/core/parse/ip-link.ts';
+import { parseRouteGet, type RouteGet } from '../../src/core/parse/ip-route.ts';
 
 // --- params ------------------------------------------------------------------------------------
 
@@ -92,419 +102,15 @@ const GUE = 12;
 const MAX_ROUTE_PROBES = 16;
 const EXEC_TIMEOUT_MS = 10_000;
 
-const TUNNEL_KINDS = new Set(['vxlan', 'geneve', 'gre', 'gretap', 'ip6gre', 'ip6gretap', 'ipip', 'sit', 'ip6tnl', 'erspan', 'ip6erspan']);
-/** Devices stacked on one parent, which they cannot exceed. */
-const STACKED_KINDS = new Set(['vlan', 'macvlan', 'macvtap', 'ipvlan', 'ipvtap']);
-/** Masters whose ports must share one MTU. */
-const AGGREGATE_KINDS = new Set(['bond', 'team']);
-
-// --- the interface graph ------------------------------------------------------------------------
-
-export interface TunnelInfo {
-	/** VNI for VXLAN and Geneve. */
-	id: number | null;
-	remote: string | null;
-	/** Multicast group (VXLAN). */
-	group: string | null;
-	local: string | null;
-	/** The underlay device the tunnel is bound to (`dev`), when set. */
-	dev: string | null;
-	/** Outer IP version: from the addresses, else the kind (ip6*), else 4 (the kernel's default). */
-	family: 4 | 6;
-	/** True when the family was not visible in any address. */
-	familyAssumed: boolean;
-	/** UDP destination port (VXLAN, Geneve). */
-	port: number | null;
-	/** GRE options on transmit. */
-	key: boolean;
-	csum: boolean;
-	seq: boolean;
-	/** IPv6 tunnels: the 8-byte encapsulation-limit option is sent (not `encaplimit none`). */
-	encapLimit: boolean;
-	/** FOU/GUE encapsulation around the tunnel, when set. */
-	encap: 'fou' | 'gue' | null;
-	/** Flow-based (collect_metadata): endpoints come per packet from OVS, tc or eBPF. */
-	external: boolean;
-}
-
-export interface VlanInfo {
-	id: number;
-	/** `802.1Q` or `802.1ad`; null where old iproute2 does not print it. */
-	protocol: string | null;
-}
-
-export interface Link {
-	ifindex: number;
-	ifname: string;
-	mtu: number;
-	flags: string[];
-	/** `linkinfo.info_kind` (`bridge`, `veth`, `vxlan`, `vlan`, `bond` ...); null for a plain NIC. */
-	kind: string | null;
-	/** `bridge`, `bond`, `openvswitch` ... when the device is enslaved. */
-	slaveKind: string | null;
-	master: string | null;
-	/** Parent (VLAN, macvlan, tunnel) or veth peer by name, when it is in this namespace. */
-	link: string | null;
-	/** Parent or peer by ifindex when it is in another namespace (`eth0@if33`, `link_index`). */
-	linkIndex: number | null;
-	/** `link_netnsid` / `link-netnsid N` / `link-netns NAME`: the peer or parent lives elsewhere. */
-	linkNetns: string | null;
-	/** `ether`, `loopback`, `gre`, `none` ... */
-	linkType: string | null;
-	tunnel: TunnelInfo | null;
-	vlan: VlanInfo | null;
-	/** Lines of the output that show this device's name and MTU (and its tunnel settings in text). */
-	lines: number[];
-}
-
-export interface LinkGraph {
-	format: 'json' | 'text';
-	links: Link[];
-}
-
 const isUp = (l: Link) => l.flags.includes('UP');
 const isLoopback = (l: Link) => l.linkType === 'loopback' || l.flags.includes('LOOPBACK');
 
-// --- parsers -----------------------------------------------------------------------------------
+export { parseIpLinkJson, parseIpLinkText };
+export type { Link, LinkGraph, TunnelInfo, VlanInfo };
 
-function linesOf(text: string): string[] {
-	const lines = text.split('\n');
-	if (lines.at(-1) === '') lines.pop();
-	return lines;
-}
-
-function incomplete(text: string, what: string): string | null {
-	if (text.trim() === '') return `${what} is empty`;
-	if (!text.endsWith('\n')) return `${what} does not end with a newline, so it may have been cut`;
-	return null;
-}
-
-const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
-const int = (v: unknown): number | null => (typeof v === 'number' && Number.isInteger(v) ? v : null);
-const endpoint = (v: unknown): string | null => {
-	const s = str(v);
-	return s === null || s === 'any' || s === '0.0.0.0' || s === '::' ? null : s;
-};
-
-function familyOf(kind: string, ...addresses: (string | null)[]): { family: 4 | 6; assumed: boolean } {
-	const seen = addresses.find((a) => a !== null);
-	if (seen) return { family: seen.includes(':') ? 6 : 4, assumed: false };
-	return { family: kind.startsWith('ip6') ? 6 : 4, assumed: !kind.startsWith('ip6') };
-}
-
-interface JsonEntryLines {
-	start: number;
-	ifname: number | null;
-	mtu: number | null;
-}
-
-/**
- * Where each top-level array element of `ip -j` output starts, and the lines of its `ifname` and
- * `mtu` keys: all 1 in the compact form iproute2 prints, one per key with `-p`.
- */
-function jsonEntryLines(text: string): JsonEntryLines[] {
-	const entries: JsonEntryLines[] = [];
-	let line = 1;
-	let depth = 0;
-	let inString = false;
-	let escaped = false;
-	let token = '';
-	let tokenLine = 1;
-	let pendingKey: { name: string; line: number } | null = null;
-	for (const c of text) {
-		if (c === '\n') line++;
-		if (inString) {
-			if (escaped) escaped = false;
-			else if (c === '\\') escaped = true;
-			else if (c === '"') {
-				inString = false;
-				pendingKey = depth === 2 ? { name: token, line: tokenLine } : null;
-			} else token += c;
-			continue;
-		}
-		if (/\s/.test(c)) continue;
-		const key = pendingKey;
-		pendingKey = null;
-		if (c === '"') {
-			inString = true;
-			token = '';
-			tokenLine = line;
-		} else if (c === ':' && key) {
-			const entry = entries.at(-1);
-			if (entry && key.name === 'ifname') entry.ifname = key.line;
-			if (entry && key.name === 'mtu') entry.mtu = key.line;
-		} else if (c === '{' || c === '[') {
-			if (c === '{' && depth === 1) entries.push({ start: line, ifname: null, mtu: null });
-			depth++;
-		} else if (c === '}' || c === ']') {
-			depth--;
-		}
-	}
-	return entries;
-}
-
-function jsonTunnel(kind: string, data: Record<string, unknown>): TunnelInfo {
-	const remote = endpoint(data.remote) ?? endpoint(data.remote6);
-	const group = endpoint(data.group) ?? endpoint(data.group6);
-	const local = endpoint(data.local) ?? endpoint(data.local6);
-	const { family, assumed } = familyOf(kind, remote, group, local);
-	const encap = data.encap && typeof data.encap === 'object' ? str((data.encap as Record<string, unknown>).type) : null;
-	return {
-		id: int(data.id),
-		remote,
-		group,
-		local,
-		dev: str(data.link),
-		family,
-		familyAssumed: assumed,
-		port: int(data.port),
-		key: data.okey !== undefined,
-		csum: data.ocsum === true,
-		seq: data.oseq === true,
-		encapLimit: family === 6 && data.ip6_tnl_f_ign_encap_limit !== true,
-		encap: encap === 'fou' || encap === 'gue' ? encap : null,
-		external: data.external === true,
-	};
-}
-
-/**
- * `ip -d -j link show`: a JSON array, one object per device, compact on one line (or pretty with
- * `-p`). Example (iproute2 6.1): `[{"ifindex":3,"ifname":"vx0","flags":["BROADCAST","MULTICAST","UP",
- * "LOWER_UP"],"mtu":1450,...,"linkinfo":{"info_kind":"vxlan","info_data":{"id":100,"remote":
- * "192.0.2.2","local":"192.0.2.1","link":"u1",...,"port":4789,...}}}]`. A peer or parent in another
- * namespace appears as `link_index` + `link_netnsid` instead of `link`.
- */
-export function parseIpLinkJson(text: string): Parsed<LinkGraph> {
-	const cut = incomplete(text, 'ip -d -j link show');
-	if (cut) return notUnderstood(cut);
-	let data: unknown;
-	try {
-		data = JSON.parse(text);
-	} catch (e) {
-		return notUnderstood(`ip -d -j link show is not JSON (${(e as Error).message}); cut, or not iproute2 output`);
-	}
-	if (!Array.isArray(data)) return notUnderstood('ip -d -j link show: expected a JSON array of interfaces');
-	if (data.length === 0) return notUnderstood('ip -d -j link show listed no interface at all, not even lo');
-	const where = jsonEntryLines(text);
-	const links: Link[] = [];
-	for (const [i, raw] of data.entries()) {
-		if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return notUnderstood(`ip -d -j link show: entry ${i + 1} is not an object`);
-		const o = raw as Record<string, unknown>;
-		const ifname = str(o.ifname);
-		const ifindex = int(o.ifindex);
-		const mtu = int(o.mtu);
-		if (ifname === null || ifindex === null || mtu === null)
-			return notUnderstood(`ip -d -j link show: entry ${i + 1} has no ifname, ifindex or mtu; not an interface list`);
-		const info = o.linkinfo && typeof o.linkinfo === 'object' ? (o.linkinfo as Record<string, unknown>) : {};
-		const kind = str(info.info_kind);
-		const infoData = info.info_data && typeof info.info_data === 'object' ? (info.info_data as Record<string, unknown>) : {};
-		const at = where[i];
-		const lines = at ? [...new Set([at.ifname ?? at.start, at.mtu ?? at.start])] : [1];
-		const vlanId = kind === 'vlan' ? int(infoData.id) : null;
-		links.push({
-			ifindex,
-			ifname,
-			mtu,
-			flags: Array.isArray(o.flags) ? o.flags.filter((f): f is string => typeof f === 'string') : [],
-			kind,
-			slaveKind: str(info.info_slave_kind),
-			master: str(o.master),
-			link: str(o.link),
-			linkIndex: int(o.link_index),
-			linkNetns: o.link_netnsid === undefined || o.link_netnsid === null ? null : String(o.link_netnsid),
-			linkType: str(o.link_type),
-			tunnel: kind && TUNNEL_KINDS.has(kind) ? jsonTunnel(kind, infoData) : null,
-			vlan: vlanId === null ? null : { id: vlanId, protocol: str(infoData.protocol) },
-			lines,
-		});
-	}
-	return parsed(
-		{ format: 'json', links },
-		[...new Set(links.flatMap((l) => l.lines))].sort((a, b) => a - b),
-	);
-}
-
-/** Kinds iproute2 prints as the first word of a detail line (`ip link help` TYPE list). */
-const KNOWN_KINDS = new Set([
-	...TUNNEL_KINDS,
-	...STACKED_KINDS,
-	...AGGREGATE_KINDS,
-	'bridge',
-	'veth',
-	'vxcan',
-	'dummy',
-	'ifb',
-	'tun',
-	'openvswitch',
-	'vrf',
-	'vti',
-	'vti6',
-	'xfrm',
-	'macsec',
-	'hsr',
-	'ipoib',
-	'nlmon',
-	'vcan',
-	'can',
-	'wireguard',
-	'bareudp',
-	'gtp',
-	'amt',
-	'netkit',
-	'batadv',
-	'rmnet',
-	'virt_wifi',
-	'netdevsim',
-	'dsa',
-]);
-
-const HEADER = /^(\d+):\s+([^\s:@]+)(?:@([^\s:]+))?:\s+<([^>]*)>\s+mtu\s+(\d+)\b(.*)$/;
-const CONTINUATION = /^[ \t]+(\S.*)$/;
-
-function after(tokens: string[], word: string): string | null {
-	const i = tokens.indexOf(word);
-	return i >= 0 && i + 1 < tokens.length ? tokens[i + 1]! : null;
-}
-
-function textTunnel(kind: string, tokens: string[]): TunnelInfo {
-	const address = (w: string) => {
-		const v = after(tokens, w);
-		return v === null ? null : endpoint(v);
-	};
-	const remote = address('remote');
-	const group = address('group');
-	const local = address('local');
-	const { family, assumed } = familyOf(kind, remote, group, local);
-	const id = after(tokens, 'id');
-	const port = after(tokens, 'dstport');
-	const encap = after(tokens, 'encap');
-	return {
-		id: id !== null && /^\d+$/.test(id) ? Number(id) : null,
-		remote,
-		group,
-		local,
-		dev: after(tokens, 'dev'),
-		family,
-		familyAssumed: assumed,
-		port: port !== null && /^\d+$/.test(port) ? Number(port) : null,
-		key: tokens.includes('key') || tokens.includes('okey'),
-		csum: tokens.includes('csum') || tokens.includes('ocsum'),
-		seq: tokens.includes('seq') || tokens.includes('oseq'),
-		encapLimit: family === 6 && after(tokens, 'encaplimit') !== 'none',
-		encap: encap === 'fou' || encap === 'gue' ? encap : null,
-		external: tokens.includes('external'),
-	};
-}
-
-/**
- * `ip -d link show` (and `ip -s -d link`): per device a header line, then indented lines. Example
- * (CentOS 7 era iproute, insights-core fixture):
- * ```
- * 12: gre1@NONE: <POINTOPOINT,NOARP,UP,LOWER_UP> mtu 1476 qdisc noqueue state UNKNOWN mode DEFAULT qlen 1
- *     link/gre 10.211.47.217 peer 172.168.10.25 promiscuity 0
- *     gre remote 172.168.10.25 local 10.211.47.217 ttl 255 addrgenmode eui64
- * ```
- * `name@parent` names the VLAN parent or veth peer; `@ifN` with `link-netnsid` / `link-netns` a peer
- * in another namespace. A detail line starting with a kind (`vxlan`, `vlan`, `veth` ...) or
- * `<kind>_slave` says what the device is; other indented lines (`altname`, statistics) are skipped.
- */
-export function parseIpLinkText(text: string): Parsed<LinkGraph> {
-	const cut = incomplete(text, 'ip -d link show');
-	if (cut) return notUnderstood(cut);
-	const links: Link[] = [];
-	let current: Link | null = null;
-	for (const [i, line] of linesOf(text).entries()) {
-		const n = i + 1;
-		const h = HEADER.exec(line);
-		if (h) {
-			const at = h[3] ?? null;
-			const rest = h[6]!;
-			current = {
-				ifindex: Number(h[1]),
-				ifname: h[2]!,
-				mtu: Number(h[5]),
-				flags: h[4]!.split(',').filter((f) => f !== ''),
-				kind: null,
-				slaveKind: null,
-				master: /\smaster\s+(\S+)/.exec(rest)?.[1] ?? null,
-				link: at === null || at === 'NONE' || /^if\d+$/.test(at) ? null : at,
-				linkIndex: at !== null && /^if\d+$/.test(at) ? Number(at.slice(2)) : null,
-				linkNetns: null,
-				linkType: null,
-				tunnel: null,
-				vlan: null,
-				lines: [n],
-			};
-			links.push(current);
-			continue;
-		}
-		const c = CONTINUATION.exec(line);
-		if (!c || !current)
-			return notUnderstood(
-				`ip -d link show line ${n} is neither "N: name: <FLAGS> mtu M ..." nor an indented detail line: ${JSON.stringify(line.slice(0, 80))}`,
-			);
-		const tokens = c[1]!.trim().split(/\s+/);
-		const first = tokens[0]!;
-		if (first.startsWith('link/')) {
-			current.linkType = first.slice(5);
-			current.linkNetns = after(tokens, 'link-netnsid') ?? after(tokens, 'link-netns');
-		} else if (first.endsWith('_slave') && first.length > 6) {
-			current.slaveKind = first.slice(0, -6);
-		} else if (KNOWN_KINDS.has(first) && current.kind === null) {
-			current.kind = first;
-			if (TUNNEL_KINDS.has(first)) {
-				current.tunnel = textTunnel(first, tokens.slice(1));
-				current.lines.push(n);
-			}
-			if (first === 'vlan') {
-				const id = after(tokens, 'id');
-				if (id !== null && /^\d+$/.test(id)) current.vlan = { id: Number(id), protocol: after(tokens, 'protocol') };
-				current.lines.push(n);
-			}
-		}
-	}
-	if (links.length === 0) return notUnderstood('ip -d link show printed no interface line');
-	return parsed(
-		{ format: 'text', links },
-		links.map((l) => l.lines[0]!),
-	);
-}
-
-export interface Route {
-	/** The device the kernel sends packets for this destination out of. */
-	dev: string;
-	/** A route or cached path MTU (`mtu 1450`), when the route has one. */
-	mtu: number | null;
-	/** `local`, `multicast`, `broadcast` ... when the first word names a route type. */
-	type: string | null;
-}
-
-/** `[type] address ... dev DEVICE ...`, the first line of `ip route get`. */
-const ROUTE_LINE =
-	/^(?:(local|broadcast|multicast|unicast|anycast|blackhole|unreachable|prohibit|throw|nat)\s+)?([0-9A-Fa-f.:]+)\s(?:.*\s)?dev\s+(\S+)/;
-
-/**
- * `ip route get ADDRESS`: `192.0.2.2 dev u1 src 192.0.2.1 uid 0` then `    cache`, or with a learned
- * path MTU `    cache expires 596sec mtu 1450`; IPv6: `2001:db8::2 from :: dev u1 proto kernel src
- * 2001:db8::1 metric 256 pref medium`.
- */
-export function parseRouteGet(text: string): Parsed<Route> {
-	const cut = incomplete(text, 'ip route get');
-	if (cut) return notUnderstood(cut);
-	const lines = linesOf(text);
-	const m = ROUTE_LINE.exec(lines[0]!);
-	if (!m)
-		return notUnderstood(`ip route get: the first line is not "<address> ... dev <device> ...": ${JSON.stringify(lines[0]!.slice(0, 80))}`);
-	const rest = lines.slice(1);
-	if (rest.some((l) => !/^\s/.test(l))) return notUnderstood('ip route get: more than one route in the answer');
-	const tokens = lines.join(' ').trim().split(/\s+/);
-	const mtuAt = tokens.indexOf('mtu');
-	const mtuWord = mtuAt >= 0 ? (tokens[mtuAt + 1] === 'lock' ? tokens[mtuAt + 2] : tokens[mtuAt + 1]) : undefined;
-	return parsed(
-		{ dev: m[3]!, mtu: mtuWord && /^\d+$/.test(mtuWord) ? Number(mtuWord) : null, type: m[1] ?? null },
-		lines.map((_, i) => i + 1),
-	);
-}
+/** What `ip route get` says about a tunnel's endpoint (the shared parser). */
+export type Route = RouteGet;
+export { parseRouteGet };
 
 // --- evaluate ----------------------------------------------------------------------------------
 

@@ -37,6 +37,7 @@ import {
 } from '../../src/core/check.ts';
 import type { ErrorCode } from '../../src/core/errors.ts';
 import { jsonUnsupported } from '../../src/core/parse/ip-link.ts';
+import { linesOf } from '../../src/core/parse/text.ts';
 
 // --- params ------------------------------------------------------------------------------------
 
@@ -96,12 +97,6 @@ export interface Neighbour {
 	/** `ip -s`: probes sent. */
 	probes: number | null;
 	line: number;
-}
-
-function linesOf(text: string): string[] {
-	const lines = text.split('\n');
-	if (lines.at(-1) === '') lines.pop();
-	return lines;
 }
 
 const ADDRESS = /^[0-9A-Fa-f:.]+(?:%\S+)?$/;

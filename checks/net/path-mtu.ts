@@ -37,7 +37,6 @@ import {
 	error,
 	evidenceOf,
 	fail,
-	InterfaceName,
 	notUnderstood,
 	parsed,
 	pass,
@@ -49,6 +48,7 @@ import {
 	type Verdict,
 } from '../../src/core/check.ts';
 import type { ErrorCode } from '../../src/core/errors.ts';
+import { parseRouteGet, type RouteGet } from '../../src/core/parse/ip-route.ts';
 
 // --- params ------------------------------------------------------------------------------------
 
@@ -297,46 +297,9 @@ export function parsePing(text: string): Parsed<PingRun> {
 	return parsed(base({ outcome: 'lost', detail: line(s.line) }), at(enobufs, s.line));
 }
 
-export interface RouteInfo {
-	/** Egress interface. */
-	dev: string;
-	/** `mtu N` on the route: a learned PMTU when `expiresSec` is set, else a route metric. */
-	mtu: number | null;
-	/** Seconds left of a learned PMTU exception. */
-	expiresSec: number | null;
-}
-
-/**
- * `ip route get TARGET`, e.g. IPv4 `198.19.252.1 via 198.19.251.254 dev ar src 198.19.251.1 uid 0` /
- * `    cache expires 598sec mtu 1400`, IPv6 `2001:db8:2::1 from :: via ... dev ar ... expires 598sec mtu 1400 pref medium`.
- */
-export function parseRouteGet(text: string): Parsed<RouteInfo> {
-	const lines = text.split('\n');
-	let dev: string | null = null;
-	let devLine = 0;
-	let mtu: number | null = null;
-	let mtuLine = 0;
-	let expiresSec: number | null = null;
-	lines.forEach((l, i) => {
-		const d = /\bdev (\S+)/.exec(l);
-		if (d && dev === null) {
-			dev = d[1]!;
-			devLine = i + 1;
-		}
-		const m = /\bmtu (?:lock )?(\d+)\b/.exec(l);
-		if (m && mtu === null) {
-			mtu = Number(m[1]);
-			mtuLine = i + 1;
-		}
-		const e = /\bexpires (\d+)sec\b/.exec(l);
-		if (e && expiresSec === null) expiresSec = Number(e[1]);
-	});
-	const found = dev as string | null;
-	if (found === null) return notUnderstood('no "dev IFACE" in the route');
-	if (!InterfaceName.safeParse(found).success) return notUnderstood(`"${found}" is not an interface name`);
-	if (!text.endsWith('\n')) return notUnderstood('the route was cut');
-	return parsed({ dev: found, mtu, expiresSec }, [...new Set([devLine, mtuLine].filter((n) => n > 0))]);
-}
+/** What `ip route get TARGET` says (the shared parser): the egress device and any learned path MTU. */
+export type RouteInfo = RouteGet;
+export { parseRouteGet };
 
 /** `/sys/class/net/DEV/mtu`: one integer and a newline, e.g. `1500`. */
 export function parseMtu(text: string): Parsed<number> {

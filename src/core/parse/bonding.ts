@@ -12,6 +12,7 @@
  * CAP_NET_ADMIN; a non-root read shows `Aggregator ID` per slave and nothing about the partner.
  */
 import { notUnderstood, parsed, type Parsed } from '../check.ts';
+import { linesOf } from './text.ts';
 
 export type BondMode = 'balance-rr' | 'active-backup' | 'balance-xor' | 'broadcast' | '802.3ad' | 'balance-tlb' | 'balance-alb';
 
@@ -85,12 +86,6 @@ export interface BondStatus {
 	/** 802.3ad read without CAP_NET_ADMIN: aggregator and partner details are not printed. */
 	partnerHidden: boolean;
 	slaves: BondSlave[];
-}
-
-function linesOf(text: string): string[] {
-	const lines = text.split('\n');
-	if (lines.at(-1) === '') lines.pop();
-	return lines;
 }
 
 const KEY_VALUE = /^(\t| {4,8})?([A-Za-z0-9][A-Za-z0-9 ./()_+-]*?):(?: (.*))?$/;

@@ -4,18 +4,7 @@
  * shape is not ethtool's answer (an error message, a cut stream) and is refused.
  */
 import { notUnderstood, parsed, type Parsed } from '../check.ts';
-
-function linesOf(text: string): string[] {
-	const lines = text.split('\n');
-	if (lines.at(-1) === '') lines.pop();
-	return lines;
-}
-
-function incomplete(text: string, what: string): string | null {
-	if (text.trim() === '') return `${what} printed nothing`;
-	if (!text.endsWith('\n')) return `${what} output does not end with a newline, so it may have been cut`;
-	return null;
-}
+import { incomplete, linesOf } from './text.ts';
 
 // --- ethtool -i ----------------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@
  * ip/iplink_bond_slave.c (DOMAIN.md section 4).
  */
 import { notUnderstood, parsed, type Parsed } from '../check.ts';
+import { incomplete, linesOf } from './text.ts';
 
 /** Tunnel kinds, whose detail line carries endpoints. */
 export const TUNNEL_KINDS = new Set([
@@ -111,18 +112,6 @@ export interface Link {
 export interface LinkGraph {
 	format: 'json' | 'text';
 	links: Link[];
-}
-
-function linesOf(text: string): string[] {
-	const lines = text.split('\n');
-	if (lines.at(-1) === '') lines.pop();
-	return lines;
-}
-
-function incomplete(text: string, what: string): string | null {
-	if (text.trim() === '') return `${what} is empty`;
-	if (!text.endsWith('\n')) return `${what} does not end with a newline, so it may have been cut`;
-	return null;
 }
 
 const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
