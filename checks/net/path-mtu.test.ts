@@ -483,7 +483,7 @@ describe('run: the host itself is set lower', () => {
 				minFailing: 1373,
 				outcome: 'local-too-big',
 				mtu: 1400,
-				route: { type: null, dst: '10.0.0.1', gateway: null, dev: 'eth0', src: null, mtu: null, expiresSec: null, cache: [] },
+				route: { type: null, dst: '10.0.0.1', from: null, iif: null, gateway: null, dev: 'eth0', src: null, mtu: null, expiresSec: null, cache: [], cacheLine: true },
 				ifaceMtu: 1400,
 			}),
 			params({ target: '10.0.0.1' }),

@@ -46,6 +46,7 @@ import {
 	type Verdict,
 } from '../../src/core/check.ts';
 import type { ErrorCode } from '../../src/core/errors.ts';
+import { parseRouteGet as parseSharedRouteGet } from '../../src/core/parse/ip-route.ts';
 
 // --- params ------------------------------------------------------------------------------------
 
@@ -104,7 +105,6 @@ export interface RouteGet {
 	cache: string[];
 }
 
-const TYPES = new Set(['unicast', 'local', 'broadcast', 'multicast', 'anycast', 'unreachable', 'prohibit', 'blackhole', 'throw', 'nat']);
 
 /**
  * `ip -j route get`: one-element array, e.g.
@@ -133,40 +133,15 @@ export function parseRouteGetJson(text: string): Parsed<RouteGet> {
 }
 
 /**
- * `ip route get` text: the route on the first line, the cache line under it, e.g.
- * `198.19.220.1 from 198.18.220.10 via 198.18.220.2 dev eth1 ` / `    cache <redirect> iif eth1 `,
- * `local 198.18.220.1 from 198.18.220.10 dev lo ` / `    cache <local> iif eth1 `.
+ * `ip route get` text (the shared parser), e.g. `198.19.220.1 from 198.18.220.10 via 198.18.220.2 dev eth1 ` /
+ * `    cache <redirect> iif eth1 `. Whether a route redirects is told by its cache line, so one must be there.
  */
 export function parseRouteGetText(text: string): Parsed<RouteGet> {
-	if (text.trim() === '') return notUnderstood('ip route get printed nothing');
-	if (!text.endsWith('\n')) return notUnderstood('the output does not end with a newline, so it may have been cut');
-	const lines = text.split('\n').slice(0, -1);
-	const words = lines[0]!.trim().split(/\s+/);
-	let type = 'unicast';
-	if (TYPES.has(words[0]!)) type = words.shift()!;
-	const dst = words.shift();
-	const kv = new Map<string, string>();
-	for (let i = 0; i + 1 < words.length; i += 2) kv.set(words[i]!, words[i + 1]!);
-	const dev = kv.get('dev');
-	if (!dst || !/^[0-9a-fA-F.:/]+$/.test(dst) || !dev)
-		return notUnderstood(`line 1 is not "<dst> [from <src>] [via <gw>] dev <dev>": ${JSON.stringify(lines[0]!.slice(0, 80))}`);
-	const cacheAt = lines.findIndex((l, i) => i > 0 && /^\s+cache\b/.test(l));
-	if (cacheAt === -1) return notUnderstood('no "cache" line under the route, so whether it redirects cannot be told');
-	const c = /^\s+cache(?: <([^>]*)>)?(.*)$/.exec(lines[cacheAt]!)!;
-	const rest = c[2]!.trim().split(/\s+/);
-	const iifAt = rest.indexOf('iif');
-	return parsed(
-		{
-			type,
-			dst,
-			from: kv.get('from') ?? null,
-			gateway: kv.get('via') ?? null,
-			dev,
-			iif: iifAt === -1 ? null : (rest[iifAt + 1] ?? null),
-			cache: c[1] ? c[1].split(',').filter(Boolean) : [],
-		},
-		[1, cacheAt + 1],
-	);
+	const p = parseSharedRouteGet(text);
+	if (!p.ok) return p;
+	const r = p.value;
+	if (!r.cacheLine) return notUnderstood('no "cache" line under the route, so whether it redirects cannot be told');
+	return parsed({ type: r.type ?? 'unicast', dst: r.dst, from: r.from, gateway: r.gateway, dev: r.dev, iif: r.iif, cache: r.cache }, p.lines);
 }
 
 /** JSON when it looks like JSON, text otherwise (an iproute2 that accepts -j but prints routes as text). */

@@ -5,7 +5,11 @@ import { parseRouteGet } from './ip-route.ts';
 describe('parseRouteGet', () => {
 	it('a route marked for redirect', () => {
 		const r = parseRouteGet('192.168.50.1 from 10.0.0.10 via 10.0.0.2 dev eth0 \n    cache <redirect> iif eth0 \n');
-		expect(r).toEqual({ ok: true, lines: [1, 2], value: { type: null, dst: '192.168.50.1', gateway: '10.0.0.2', dev: 'eth0', src: null, mtu: null, expiresSec: null, cache: ['redirect'] } });
+		expect(r).toEqual({
+			ok: true,
+			lines: [1, 2],
+			value: { type: null, dst: '192.168.50.1', from: '10.0.0.10', iif: 'eth0', gateway: '10.0.0.2', dev: 'eth0', src: null, mtu: null, expiresSec: null, cache: ['redirect'], cacheLine: true },
+		});
 	});
 	it('an accepted redirect with its expiry', () => {
 		const r = parseRouteGet('192.168.50.1 via 10.0.0.2 dev eth0 src 10.0.0.10 uid 0 \n    cache <redirected> expires 297sec \n');

@@ -20,6 +20,10 @@ export interface RouteGet {
 	/** Route type when printed (`local`, `broadcast`, `unreachable` ...); null for a plain unicast route. */
 	type: string | null;
 	dst: string;
+	/** `from`: the source asked about, when the question named one. */
+	from: string | null;
+	/** `iif`: the input interface asked about (echoed on the route or the cache line). */
+	iif: string | null;
 	/** `via`: the next hop; null when the destination is on-link. */
 	gateway: string | null;
 	dev: string;
@@ -29,6 +33,8 @@ export interface RouteGet {
 	expiresSec: number | null;
 	/** Cache flags: `redirect`, `redirected` ... */
 	cache: string[];
+	/** Whether a `cache` line was printed at all (IPv4 always prints one for a routed lookup). */
+	cacheLine: boolean;
 }
 
 const ROUTE_TYPES = new Set(['local', 'broadcast', 'multicast', 'unicast', 'anycast', 'blackhole', 'unreachable', 'prohibit', 'throw', 'nat']);
@@ -66,9 +72,15 @@ export function parseRouteGet(text: string): Parsed<RouteGet> {
 	let mtu: number | null = null;
 	let expiresSec: number | null = null;
 	const cache: string[] = [];
+	let cacheLine = false;
+	let iif = value(words, 'iif', k + 1);
 	lines.forEach((line, i) => {
 		const ws = line.trim().split(/\s+/);
 		let hit = false;
+		if (i > 0 && ws[0] === 'cache') {
+			cacheLine = true;
+			iif ??= value(ws, 'iif');
+		}
 		if (i > 0)
 			for (const flags of line.matchAll(/<([^>]*)>/g)) {
 				cache.push(...flags[1]!.split(',').filter(Boolean));
@@ -83,5 +95,8 @@ export function parseRouteGet(text: string): Parsed<RouteGet> {
 		if (e !== null && /^\d+sec$/.test(e) && expiresSec === null) expiresSec = Number(e.slice(0, -3));
 		if (hit && i > 0) decided.push(i + 1);
 	});
-	return parsed({ type, dst, gateway, dev, src: value(words, 'src', k + 1), mtu, expiresSec, cache }, decided);
+	return parsed(
+		{ type, dst, from: value(words, 'from', k + 1), iif, gateway, dev, src: value(words, 'src', k + 1), mtu, expiresSec, cache, cacheLine },
+		decided,
+	);
 }
