@@ -405,6 +405,10 @@ class RunbookCheck extends HTMLElement {
 
 		this.#picker.addEventListener('change', () => setHost(this.#picker.value));
 		this.#run.addEventListener('click', () => void this.run());
+		for (const input of this.querySelectorAll<HTMLInputElement>('input[data-param]'))
+			input.addEventListener('keydown', (e) => {
+				if (e.key === 'Enter') void this.run();
+			});
 		page.listeners.add(this.#onHost);
 		this.#showHost(page.host);
 		void this.#fillPicker();
@@ -469,6 +473,27 @@ class RunbookCheck extends HTMLElement {
 		this.#live.textContent = message;
 	}
 
+	/**
+	 * The parameters as the reader left them in the inputs, typed as the schema declares (the server
+	 * validates them again); the runbook's example values when the block has no inputs.
+	 */
+	#currentParams(): unknown {
+		const inputs = [...this.querySelectorAll<HTMLInputElement>('input[data-param]')];
+		if (inputs.length === 0) return this.#params;
+		const out: Record<string, unknown> = {};
+		for (const input of inputs) {
+			const name = input.dataset.param!;
+			const raw = input.value.trim();
+			if (raw === '') continue;
+			const kind = input.dataset.kind;
+			if (kind === 'number' && Number.isFinite(Number(raw))) out[name] = Number(raw);
+			else if (kind === 'boolean' && (raw === 'true' || raw === 'false')) out[name] = raw === 'true';
+			else if (kind === 'array') out[name] = raw.split(',').map((x) => x.trim()).filter(Boolean);
+			else out[name] = raw;
+		}
+		return out;
+	}
+
 	/** Run the check on the selected host and show its verdict under the step. */
 	async run(): Promise<void> {
 		const host = page.host;
@@ -499,7 +524,7 @@ class RunbookCheck extends HTMLElement {
 			res = await fetch(`/api/checks/${encodeURIComponent(this.#checkId)}/run`, {
 				method: 'POST',
 				headers: { 'content-type': 'application/json', accept: 'application/x-ndjson' },
-				body: JSON.stringify({ host, params: this.#params }),
+				body: JSON.stringify({ host, params: this.#currentParams() }),
 			});
 		} catch {
 			this.#say('');

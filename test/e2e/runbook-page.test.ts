@@ -185,3 +185,30 @@ describe('check API', () => {
 		for (const h of hosts) expect(Object.keys(h).sort()).toEqual(['groups', 'name', 'platform', 'source', 'where']);
 	});
 });
+
+describe('parameters on the page', () => {
+	it('a value typed into a parameter input is what the server runs, and a bad one is refused in one line', async () => {
+		const page = await openPage(`${RUNBOOK}?host=scenario:hugepages-too-many`);
+		try {
+			const block = page.locator(CHECK).first();
+			await pickerShows(page, 'scenario:hugepages-too-many');
+			const process = block.locator('input[data-param="process"]');
+			expect(await process.inputValue()).toBe('ovs-vswitchd');
+
+			await process.fill('x;id');
+			await block.locator('[data-run]').click();
+			const refused = block.locator('.rb-verdict');
+			await refused.waitFor({ timeout: VERDICT_TIMEOUT });
+			expect(await refused.innerText()).toContain('InvalidParams');
+
+			// Judged by a DPDK version given on the page: 21.11 maps each page once, so the same host passes.
+			await process.fill('ovs-vswitchd');
+			await block.locator('input[data-param="dpdkVersion"]').fill('21.11');
+			const verdict = await runAndWait(block);
+			expect(await verdict.locator('.rb-badge').getAttribute('data-status')).not.toBe('fail');
+			expect(await verdict.innerText()).toContain('21.11');
+		} finally {
+			await page.context().close();
+		}
+	});
+});
