@@ -48,6 +48,7 @@ import {
 	type Verdict,
 } from '../../src/core/check.ts';
 import { isRunbookError, type ErrorCode } from '../../src/core/errors.ts';
+import { linesOf } from '../../src/core/parse/text.ts';
 
 // --- params ------------------------------------------------------------------------------------
 
@@ -119,13 +120,6 @@ export function captureProbe(params: Params): ExecProbe {
 }
 
 // --- parsers -----------------------------------------------------------------------------------
-
-/** Split output into lines; a final newline does not start another line. */
-function linesOf(text: string): string[] {
-	const lines = text.split('\n');
-	if (lines.at(-1) === '') lines.pop();
-	return lines;
-}
 
 /** `/sys/class/net/IFACE/address`: one MAC and a newline, e.g. `8a:06:16:25:17:94`. */
 export function parseMacAddress(text: string): Parsed<string> {

@@ -52,6 +52,7 @@ import {
 	type Verdict,
 } from '../../src/core/check.ts';
 import type { ErrorCode } from '../../src/core/errors.ts';
+import { incomplete, linesOf } from '../../src/core/parse/text.ts';
 
 // --- params ------------------------------------------------------------------------------------
 
@@ -112,18 +113,6 @@ const lsProbe: ExecProbe = {
 };
 
 // --- parsers -----------------------------------------------------------------------------------
-
-function linesOf(text: string): string[] {
-	const lines = text.split('\n');
-	if (lines.at(-1) === '') lines.pop();
-	return lines;
-}
-
-function incomplete(text: string, what: string): string | null {
-	if (text.trim() === '') return `${what} is empty`;
-	if (!text.endsWith('\n')) return `${what} does not end with a newline, so it may have been cut`;
-	return null;
-}
 
 /** One `Prefix:` header line and the value line under it. */
 export interface SnmpSection {
