@@ -84,15 +84,25 @@ function errorVerdict(e: RunbookError): Verdict {
 }
 
 /** Run one validated check on one resolved host, inside a session. Never throws for host problems. */
-export async function runOnHost(check: CheckDefinition, params: Record<string, unknown>, host: Host, sessions: Sessions, opts: RunOptions): Promise<VerdictRecord> {
+export async function runOnHost(
+	check: CheckDefinition,
+	params: Record<string, unknown>,
+	host: Host,
+	sessions: Sessions,
+	opts: RunOptions,
+	problem?: RunbookError,
+): Promise<VerdictRecord> {
 	const started = performance.now();
 	const emit = (e: RunEvent) => opts.onEvent?.(e);
-	emit({ type: 'start', check: check.id, host: host.name, probes: check.probes(params).map(probeCommand) });
+	emit({ type: 'start', check: check.id, host: host.name, probes: problem ? [] : check.probes(params).map(probeCommand) });
 	let verdict: Verdict;
 	let hostKey: string | undefined;
 	let truncated: string[] = [];
 	if (!check.platforms.includes(host.platform)) {
 		verdict = { status: 'skip', summary: `${check.id} applies to ${check.platforms.join(', ')} hosts; ${host.name} is ${host.platform}.`, evidence: [], facts: {} };
+	} else if (problem) {
+		// A runbook run where this step's parameters were not given: said per check, the others still run.
+		verdict = errorVerdict(problem);
 	} else {
 		try {
 			const transport = await sessions.transportFor(host);
@@ -165,6 +175,8 @@ export async function runCheck(registry: Registry, checkId: string, hostName: st
 export interface PlannedRun {
 	check: CheckDefinition;
 	params: Record<string, unknown>;
+	/** Why this check cannot run as asked (missing parameters in a runbook run); it becomes its verdict. */
+	problem?: RunbookError;
 }
 
 /** Several checks on several hosts, in order per host, one connection per host. */
@@ -176,7 +188,7 @@ export async function runPlan(plan: PlannedRun[], hostNames: string[], opts: Run
 		const perHost = await Promise.all(
 			hosts.map(async (host) => {
 				const out: VerdictRecord[] = [];
-				for (const { check, params } of plan) out.push(await runOnHost(check, params, host, sessions, opts));
+				for (const { check, params, problem } of plan) out.push(await runOnHost(check, params, host, sessions, opts, problem));
 				return out;
 			}),
 		);

@@ -3,11 +3,11 @@ import { loadRegistry } from '../../core/registry-node.ts';
 import { getRunbook } from '../../core/runbooks-node.ts';
 import { findHost, runPlan } from '../../runner/run.ts';
 import { runOptions, type CommonOptions } from '../options.ts';
-import { planFor, printDryRun, report } from './plan.ts';
+import { planForRunbook, printDryRun, report } from './plan.ts';
 
 export async function runCommand(slug: string, o: CommonOptions & { host: string; param?: string[]; json?: boolean }): Promise<number> {
 	const [registry, runbook] = await Promise.all([loadRegistry(), getRunbook(slug)]);
-	const plan = runbook.checks.map((id) => planFor(registry.get(id), o.param ?? [], true));
+	const plan = runbook.checks.map((id) => planForRunbook(registry.get(id), o.param ?? []));
 	const opts = runOptions(o);
 	const host = await findHost(o.host, opts);
 	if (o.dryRun) {
