@@ -22,6 +22,8 @@ export default defineConfig({
 			favicon: '/favicon.svg',
 			pagefind: true,
 			customCss: ['./src/styles/runbook.css'],
+			// The symptom search box in the header of every page, beside Starlight's own search.
+			components: { Search: './src/components/HeaderSearch.astro' },
 			sidebar: [
 				{ label: 'By symptom', link: '/' },
 				{

@@ -3,7 +3,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
 	test: {
 		projects: [
-			{ test: { name: 'unit', include: ['checks/**/*.test.ts', 'src/**/*.test.ts', 'test/unit/**/*.test.ts'] } },
+			{
+				test: { name: 'unit', include: ['checks/**/*.test.ts', 'src/**/*.test.ts', 'test/unit/**/*.test.ts', 'test/search/**/*.test.ts'] },
+			},
 			{
 				test: {
 					name: 'integration',

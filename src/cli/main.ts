@@ -10,6 +10,7 @@ import { checkCommand } from './commands/check.ts';
 import { hostsCommand } from './commands/hosts.ts';
 import { listCommand } from './commands/list.ts';
 import { runCommand } from './commands/run.ts';
+import { SEARCH_HELP, searchCommand } from './commands/search.ts';
 import { serveCommand } from './commands/serve.ts';
 import type { CommonOptions } from './options.ts';
 
@@ -68,6 +69,16 @@ withCommon(program.command('run').description("every check of a runbook, in step
 	.option('--json', 'one JSON object per verdict')
 	.action(async (slug: string, o: CommonOptions & { host: string; param?: string[]; json?: boolean }) => {
 		exitCode = await runCommand(slug, o);
+	});
+
+program
+	.command('search')
+	.description('ranked runbooks for a symptom or a pasted log line, same ranking as the site')
+	.argument('[text...]', 'what you see, or a log line; - reads stdin')
+	.option('--json', 'machine-readable output: [{ slug, title, score, matched }], best first')
+	.addHelpText('after', SEARCH_HELP)
+	.action(async (text: string[], o: { json?: boolean }) => {
+		exitCode = await searchCommand(text, o);
 	});
 
 withCommon(program.command('serve').description('the site and its API'))
