@@ -1,14 +1,10 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parse as parseYaml } from 'yaml';
 import { parseBondingList, parseProcBonding } from '../../src/core/parse/bonding.ts';
-import { parseRunbook } from '../../src/core/runbooks-node.ts';
-import { ScenarioSchema } from '../../src/scenarios/schema.ts';
-import { fakeCtx, type FakeHost } from '../../test/support/fake-ctx.ts';
+import { describeTrainingScenarios, expectRunbookEmbeds, fixtures } from '../../test/support/check-tests.ts';
+import { callOf, fakeCtx, type FakeHost } from '../../test/support/fake-ctx.ts';
 import check, { evaluate, type Params } from './status.ts';
 
-const FIXTURES = new URL('./fixtures/status/', import.meta.url);
-const fx = (name: string) => readFileSync(new URL(name, FIXTURES), 'utf8');
+const { fx, fixtureFiles } = fixtures(new URL('./fixtures/status/', import.meta.url));
 const params = (p: Record<string, unknown> = {}): Params => check.params.parse(p);
 const FILE = '/proc/net/bonding/bond0';
 
@@ -94,7 +90,7 @@ const parsedAs: Record<
 };
 
 describe('parseProcBonding over every fixture', () => {
-	const files = readdirSync(FIXTURES).filter((f) => f.endsWith('.proc-bonding.txt'));
+	const files = fixtureFiles.filter((f) => f.endsWith('.proc-bonding.txt'));
 	it('every fixture has an expectation', () => {
 		expect(files.toSorted()).toEqual(Object.keys(parsedAs).toSorted());
 	});
@@ -271,10 +267,7 @@ describe('bond.status contract', () => {
 	});
 
 	it('probes: the file, then the listing', () => {
-		expect(check.probes(params()).map((p) => (p.kind === 'read' ? `read ${p.path}` : `exec ${p.argv.join(' ')}`))).toEqual([
-			'read /proc/net/bonding/bond0',
-			'exec ls /proc/net/bonding',
-		]);
+		expect(check.probes(params()).map(callOf)).toEqual(['read /proc/net/bonding/bond0', 'exec ls /proc/net/bonding']);
 	});
 
 	it('evaluate is pure: same observation, same verdict', () => {
@@ -286,30 +279,9 @@ describe('bond.status contract', () => {
 		expect(a).toEqual(b);
 	});
 
-	const runbook = new URL('../../content/runbooks/bond-vlan-stray-subinterface.mdx', import.meta.url);
-	it.skipIf(!existsSync(runbook))(
-		'every anchor in nextSteps is a heading of the runbook, which lists this check (skipped until the runbook file exists)',
-		() => {
-			const rb = parseRunbook('bond-vlan-stray-subinterface', readFileSync(runbook, 'utf8'));
-			expect(rb.checks).toContain(check.id);
-			for (const anchor of check.nextSteps) expect(rb.anchors).toContain(anchor);
-		},
-	);
+	it('every anchor in nextSteps is a heading of the runbook, which lists this check', () => {
+		expectRunbookEmbeds(check, 'bond-vlan-stray-subinterface');
+	});
 });
 
-describe('training scenarios that expect this check', () => {
-	const dir = new URL('../../content/scenarios/', import.meta.url);
-	const scenarios = readdirSync(dir)
-		.filter((f) => f.endsWith('.yaml'))
-		.map((f) => ScenarioSchema.parse(parseYaml(readFileSync(new URL(f, dir), 'utf8'))))
-		.filter((s) => s.expect?.[check.id] !== undefined);
-	it('there is at least one', () => {
-		expect(scenarios.length).toBeGreaterThan(0);
-	});
-	for (const s of scenarios) {
-		it(`${s.name} -> ${s.expect![check.id]}`, async () => {
-			const v = await check.run(fakeCtx({ files: s.files, commands: s.commands }), params());
-			expect(v.status, v.summary).toBe(s.expect![check.id]);
-		});
-	}
-});
+describeTrainingScenarios(check.id, (h) => check.run(fakeCtx(h), params()));

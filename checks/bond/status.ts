@@ -41,10 +41,12 @@ import {
 	warn,
 	type Ctx,
 	type Evidence,
-	type Probe,
+	type ExecProbe,
+	type ReadProbe,
 	type Verdict,
 } from '../../src/core/check.ts';
 import { isNoSuchDirectory, parseBondingList, parseProcBonding, type BondSlave, type BondStatus } from '../../src/core/parse/bonding.ts';
+import { codeForOutput, exitedWith, installHint, notInstalled } from '../../src/core/parse/verdicts.ts';
 
 // --- params ------------------------------------------------------------------------------------
 
@@ -68,9 +70,6 @@ const NEXT_SWITCH = '#fix-the-switch-side-of-the-bond';
 const NEXT_DONE = '#if-every-check-passes';
 
 export const BONDING_DIR = '/proc/net/bonding';
-
-type ReadProbe = Extract<Probe, { kind: 'read' }>;
-type ExecProbe = Extract<Probe, { kind: 'exec' }>;
 
 const fileProbe = (bond: string): ReadProbe => ({
 	kind: 'read',
@@ -250,31 +249,13 @@ export function evaluate(obs: Observation): Verdict {
 
 // --- run ---------------------------------------------------------------------------------------
 
-function codeFor(text: string, reason = '') {
-	if (text.trim() === '') return 'OutputEmpty' as const;
-	if (!text.endsWith('\n') || /\bcut\b/.test(reason)) return 'OutputTruncated' as const;
-	return 'OutputNotUnderstood' as const;
-}
-
-function firstLine(text: string): string {
-	return (
-		text
-			.split('\n')
-			.find((l) => l.trim() !== '')
-			?.trim() ?? ''
-	);
-}
-
 /** The file is absent: no bonding on this host, or no bond by this name. */
 async function absent(ctx: Ctx, bond: string, evidence: Evidence[]): Promise<Verdict> {
 	const r = await ctx.exec(lsProbe.argv, { timeoutMs: EXEC_TIMEOUT_MS });
 	const output = r.stdout + r.stderr;
 	if (r.code === 127) {
 		evidence.push(evidenceOf(lsProbe, output, [], { code: r.code }));
-		return error('CommandMissing', '`ls` is not installed on this host (exit 127).', {
-			evidence,
-			hint: 'Install coreutils, or run `ls /proc/net/bonding` by hand.',
-		});
+		return error('CommandMissing', `${notInstalled('ls')}.`, { evidence, hint: installHint('ls', 'run `ls /proc/net/bonding` by hand') });
 	}
 	if (r.code !== 0) {
 		evidence.push(evidenceOf(lsProbe, output, [1], { code: r.code }));
@@ -283,18 +264,14 @@ async function absent(ctx: Ctx, bond: string, evidence: Evidence[]): Promise<Ver
 				evidence,
 				facts: { bond, bonds: [] },
 			});
-		return error(
-			'OutputNotUnderstood',
-			`\`ls ${BONDING_DIR}\` exited with ${r.code ?? 'a signal'}: ${firstLine(r.stderr) || '(no error output)'}`,
-			{
-				evidence,
-				hint: 'Run `ls /proc/net/bonding` by hand: no such directory means no bonding driver; anything else is worth reading.',
-			},
-		);
+		return error('OutputNotUnderstood', exitedWith(`ls ${BONDING_DIR}`, r), {
+			evidence,
+			hint: 'Run `ls /proc/net/bonding` by hand: no such directory means no bonding driver; anything else is worth reading.',
+		});
 	}
 	const names = parseBondingList(r.stdout);
 	evidence.push(evidenceOf(lsProbe, output, names.ok ? names.lines : [], { code: r.code }));
-	if (!names.ok) return error(codeFor(r.stdout), `${names.reason}.`, { evidence });
+	if (!names.ok) return error(codeForOutput(r.stdout), `${names.reason}.`, { evidence });
 	if (names.value.length === 0)
 		return skip(`No bond on this host: the bonding driver is loaded but ${BONDING_DIR} lists no bond.`, {
 			evidence,
@@ -316,7 +293,8 @@ export async function run(ctx: Ctx, params: Params): Promise<Verdict> {
 		return absent(ctx, params.bond, evidence);
 	}
 	const p = parseProcBonding(text);
-	if (!p.ok) return error(codeFor(text, p.reason), `${probe.path}: ${p.reason}.`, { evidence: [evidenceOf(probe, text)] });
+	if (!p.ok)
+		return error(codeForOutput(text, { reason: p.reason }), `${probe.path}: ${p.reason}.`, { evidence: [evidenceOf(probe, text)] });
 	return evaluate({ bond: params.bond, status: p.value, text });
 }
 

@@ -1,8 +1,7 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Verdict } from '../../src/core/check.ts';
-import { parseRunbook } from '../../src/core/runbooks-node.ts';
-import { fakeCtx, type FakeCommand, type FakeHost } from '../../test/support/fake-ctx.ts';
+import { expectRunbookEmbeds, fixtures, itIsReadOnlyOnLinux } from '../../test/support/check-tests.ts';
+import { callOf, fakeCtx, type FakeCommand, type FakeHost } from '../../test/support/fake-ctx.ts';
 import check, {
 	CAPTURE_FILTER,
 	captureProbe,
@@ -14,9 +13,7 @@ import check, {
 	type Params,
 } from './frame-trailer.ts';
 
-const FIXTURES = new URL('./fixtures/frame-trailer/', import.meta.url);
-const fx = (name: string) => readFileSync(new URL(name, FIXTURES), 'utf8');
-const fixtureFiles = readdirSync(FIXTURES).filter((f) => f.endsWith('.txt'));
+const { fx, fixtureFiles } = fixtures(new URL('./fixtures/frame-trailer/', import.meta.url));
 const params = (p: Record<string, unknown> = {}): Params => check.params.parse({ iface: 'vB', ...p });
 
 // --- parsers over every fixture --------------------------------------------------------------
@@ -459,11 +456,7 @@ describe('run: cannot decide -> error with a code and a hint', () => {
 // --- contract, params, probes, runbook -------------------------------------------------------------
 
 describe('contract', () => {
-	it('is read-only, linux-only, with an id matching its path', () => {
-		expect(check.id).toBe('capture.frame-trailer');
-		expect(check.mutates).toBe(false);
-		expect(check.platforms).toEqual(['linux']);
-	});
+	itIsReadOnlyOnLinux(check, 'capture.frame-trailer');
 
 	it.each([
 		[{ iface: 'eth0' }, true],
@@ -491,7 +484,7 @@ describe('contract', () => {
 
 	it('probes: the NIC address, then one bounded tcpdump; its deadline outlasts the time bound', () => {
 		const probes = check.probes(params({ iface: 'enx00e04c680001', count: 20, seconds: 30 }));
-		expect(probes.map((x) => (x.kind === 'read' ? `read ${x.path}` : `exec ${x.argv.join(' ')}`))).toEqual([
+		expect(probes.map(callOf)).toEqual([
 			'read /sys/class/net/enx00e04c680001/address',
 			`exec timeout 30 tcpdump -p -e -nn -vv -l -c 20 -i enx00e04c680001 ${CAPTURE_FILTER}`,
 		]);
@@ -502,18 +495,12 @@ describe('contract', () => {
 	it('run only reads and runs what probes announce', async () => {
 		const ctx = fakeCtx(host(captured('debian12-clean-ping.tcpdump.txt')));
 		await check.run(ctx, params());
-		const announced = check.probes(params()).map((x) => (x.kind === 'read' ? `read ${x.path}` : `exec ${x.argv.join(' ')}`));
+		const announced = check.probes(params()).map(callOf);
 		expect(ctx.calls).toEqual(announced);
 	});
 
-	const runbook = new URL('../../content/runbooks/usb-nic-trailer.mdx', import.meta.url);
-	it.skipIf(!existsSync(runbook))(
-		'every anchor in nextSteps is a heading of usb-nic-trailer, which embeds this check (skipped until that runbook exists)',
-		() => {
-			const rb = parseRunbook('usb-nic-trailer', readFileSync(runbook, 'utf8'));
-			expect(rb.checks).toContain(check.id);
-			for (const anchor of check.nextSteps) expect(rb.anchors).toContain(anchor);
-			expect(rb.body).toContain('<Check id="capture.frame-trailer"');
-		},
-	);
+	it('every anchor in nextSteps is a heading of usb-nic-trailer, which embeds this check', () => {
+		const rb = expectRunbookEmbeds(check, 'usb-nic-trailer');
+		expect(rb.body).toContain('<Check id="capture.frame-trailer"');
+	});
 });

@@ -42,13 +42,15 @@ import {
 	skip,
 	warn,
 	type Evidence,
+	type ExecProbe,
 	type Facts,
 	type Parsed,
-	type Probe,
+	type ReadProbe,
 	type Verdict,
 } from '../../src/core/check.ts';
 import { isRunbookError, type ErrorCode } from '../../src/core/errors.ts';
-import { linesOf } from '../../src/core/parse/text.ts';
+import { firstLine, linesOf } from '../../src/core/parse/text.ts';
+import { codeForOutput, installHint } from '../../src/core/parse/verdicts.ts';
 
 // --- params ------------------------------------------------------------------------------------
 
@@ -88,9 +90,6 @@ const NEXT_AFTER_PASS = '#check-the-mtu-of-every-link-on-the-path';
 const NEXT_BY_HAND = '#prove-the-2-extra-bytes-with-a-capture';
 
 // --- probes ------------------------------------------------------------------------------------
-
-type ReadProbe = Extract<Probe, { kind: 'read' }>;
-type ExecProbe = Extract<Probe, { kind: 'exec' }>;
 
 export function addressProbe(iface: string): ReadProbe {
 	return { kind: 'read', path: `/sys/class/net/${iface}/address`, why: "the NIC's own MAC: frames from it were sent, not received" };
@@ -437,15 +436,6 @@ export function evaluate(obs: Observation, params: Params): Verdict {
 
 // --- run ---------------------------------------------------------------------------------------
 
-function firstLine(text: string): string {
-	return (
-		text
-			.split('\n')
-			.find((l) => l.trim() !== '')
-			?.trim() ?? ''
-	);
-}
-
 /** stdout then stderr, as the reader would see them; stderr starts on its own line. */
 function joinOutput(stdout: string, stderr: string): string {
 	if (stdout === '' || stderr === '' || stdout.endsWith('\n')) return stdout + stderr;
@@ -476,7 +466,7 @@ export function judgeExit(stdout: string, stderr: string, code: number | null, p
 			`\`timeout\` is not available on this host (${said}); the check needs it to bound the capture.`,
 			evidence,
 			facts,
-			'Install coreutils, or run the capture by hand as the step shows.',
+			installHint('timeout', 'run the capture by hand as the step shows'),
 		);
 	}
 	if (code === 126 || /permission to (?:perform this )?capture|Operation not permitted|Permission denied/.test(stderr))
@@ -582,8 +572,7 @@ export default defineCheck({
 
 		const p = parseTcpdump(output);
 		if (!p.ok) {
-			const code: ErrorCode = output.trim() === '' ? 'OutputEmpty' : output.endsWith('\n') ? 'OutputNotUnderstood' : 'OutputTruncated';
-			return undecided(code, `tcpdump's output was not understood: ${p.reason}.`, evidence, facts);
+			return undecided(codeForOutput(output), `tcpdump's output was not understood: ${p.reason}.`, evidence, facts);
 		}
 		const capture = p.value;
 		if (capture.linkType !== null && capture.linkType !== 'EN10MB')

@@ -1,10 +1,14 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parse as parseYaml } from 'yaml';
 import type { Verdict } from '../../src/core/check.ts';
-import { parseRunbook } from '../../src/core/runbooks-node.ts';
-import { ScenarioSchema } from '../../src/scenarios/schema.ts';
-import { fakeCtx, type FakeHost } from '../../test/support/fake-ctx.ts';
+import {
+	expectRunbookEmbeds,
+	fixtures,
+	HOSTILE_TEXT,
+	itGivesEachScenarioItsStatus,
+	itIsReadOnlyOnLinux,
+	scenariosExpecting,
+} from '../../test/support/check-tests.ts';
+import { callOf, fakeCtx, type FakeHost } from '../../test/support/fake-ctx.ts';
 import check, {
 	DEFAULT_BASELINE,
 	evaluate,
@@ -22,9 +26,7 @@ import check, {
 	type Params,
 } from './max-map-count.ts';
 
-const FIXTURES = new URL('./fixtures/max-map-count/', import.meta.url);
-const fx = (name: string) => readFileSync(new URL(name, FIXTURES), 'utf8');
-const fixtureFiles = readdirSync(FIXTURES).filter((f) => f.endsWith('.txt'));
+const { fx, fixtureFiles } = fixtures(new URL('./fixtures/max-map-count/', import.meta.url));
 const params = (p: Record<string, unknown> = {}): Params => check.params.parse(p);
 
 // --- parsers over every fixture --------------------------------------------------------------
@@ -229,10 +231,7 @@ describe('parsers over every fixture', () => {
 
 	it('parsers never throw on hostile input', () => {
 		const nasty = [
-			'',
-			'\n',
-			'\0\n',
-			'x'.repeat(100_000),
+			...HOSTILE_TEXT,
 			'-1\n',
 			'1e9\n',
 			'99999999999999999999\n',
@@ -769,11 +768,7 @@ describe('run() never passes on what it cannot read', () => {
 // --- contract, params, runbook, scenarios --------------------------------------------------------
 
 describe('contract', () => {
-	it('is read-only, linux-only, with an id matching its path', () => {
-		expect(check.id).toBe('kernel.max-map-count');
-		expect(check.mutates).toBe(false);
-		expect(check.platforms).toEqual(['linux']);
-	});
+	itIsReadOnlyOnLinux(check, 'kernel.max-map-count');
 
 	it.each([
 		[{}, true],
@@ -792,8 +787,7 @@ describe('contract', () => {
 	});
 
 	it('probes list every read and command, the version only for ovs-vswitchd', () => {
-		const shown = (p: Record<string, unknown>) =>
-			check.probes(params(p)).map((x) => (x.kind === 'read' ? `read ${x.path}` : `exec ${x.argv.join(' ')}`));
+		const shown = (p: Record<string, unknown>) => check.probes(params(p)).map(callOf);
 		expect(shown({})).toEqual([
 			'read /proc/sys/vm/max_map_count',
 			'read /proc/meminfo',
@@ -816,36 +810,20 @@ describe('contract', () => {
 			broken({ pidof: { stdout: '21728\n' }, files: { '/proc/21728/maps': fx('debian12-ovs3.1-dpdk22.11-in-memory.maps.txt') } }),
 		);
 		await check.run(ctx, params());
-		const announced = check
-			.probes(params())
-			.map((x) => (x.kind === 'read' ? `read ${x.path}` : `exec ${x.argv.join(' ')}`).replace('PID', '21728'));
+		const announced = check.probes(params()).map((x) => callOf(x).replace('PID', '21728'));
 		expect(ctx.calls.toSorted()).toEqual(announced.toSorted());
 	});
 
 	it('every anchor in nextSteps is a heading of the runbook, which lists this check', () => {
-		const rb = parseRunbook(
-			'hugepage-map-count',
-			readFileSync(new URL('../../content/runbooks/hugepage-map-count.mdx', import.meta.url), 'utf8'),
-		);
-		expect(rb.checks).toContain(check.id);
-		for (const anchor of check.nextSteps) expect(rb.anchors).toContain(anchor);
+		const rb = expectRunbookEmbeds(check, 'hugepage-map-count');
 		expect(rb.body).toContain('<Check id="kernel.max-map-count"');
 	});
 });
 
 describe('training scenarios that expect this check', () => {
-	const dir = new URL('../../content/scenarios/', import.meta.url);
-	const scenarios = readdirSync(dir)
-		.filter((f) => f.endsWith('.yaml'))
-		.map((f) => ScenarioSchema.parse(parseYaml(readFileSync(new URL(f, dir), 'utf8'))))
-		.filter((s) => s.expect?.[check.id] !== undefined);
+	const scenarios = scenariosExpecting(check.id);
 	it.skipIf(scenarios.length === 0)('there is at least one (skipped when content/scenarios has none)', () => {
 		expect(scenarios.length).toBeGreaterThan(0);
 	});
-	for (const s of scenarios) {
-		it(`${s.name} -> ${s.expect![check.id]}`, async () => {
-			const v = await runOn({ files: s.files, commands: s.commands });
-			expect(v.status, v.summary).toBe(s.expect![check.id]);
-		});
-	}
+	itGivesEachScenarioItsStatus(check.id, scenarios, runOn);
 });

@@ -46,14 +46,17 @@ import {
 	warn,
 	type Ctx,
 	type Evidence,
+	type ExecProbe,
 	type ExecResult,
 	type Facts,
 	type Parsed,
 	type Probe,
+	type ReadProbe,
 	type Verdict,
 } from '../../src/core/check.ts';
-import { isRunbookError, type ErrorCode } from '../../src/core/errors.ts';
-import { incomplete, linesOf } from '../../src/core/parse/text.ts';
+import { isRunbookError } from '../../src/core/errors.ts';
+import { firstLine, incomplete, linesOf } from '../../src/core/parse/text.ts';
+import { codeForOutput, decide, execRecorded, installHint, requireWhole, Undecided } from '../../src/core/parse/verdicts.ts';
 
 // --- params ------------------------------------------------------------------------------------
 
@@ -133,9 +136,6 @@ export const HUGEPAGES_DIR = '/sys/kernel/mm/hugepages';
 const EXEC_TIMEOUT_MS = 10_000;
 /** `pidof` may list a monitor parent and its child; their maps are read, the larger one counts. */
 const MAX_PIDS = 4;
-
-type ReadProbe = Extract<Probe, { kind: 'read' }>;
-type ExecProbe = Extract<Probe, { kind: 'exec' }>;
 
 const sizeFile = (sizeKb: number, file: 'nr_hugepages' | 'free_hugepages') => `${HUGEPAGES_DIR}/hugepages-${sizeKb}kB/${file}`;
 
@@ -627,17 +627,6 @@ function fixFor(recommended: number): string[] {
 
 // --- run ---------------------------------------------------------------------------------------
 
-/** Thrown inside `run` to stop with an `error` verdict; never leaves this module. */
-class Undecided {
-	constructor(readonly verdict: Verdict) {}
-}
-
-function codeFor(text: string): ErrorCode {
-	if (text.trim() === '') return 'OutputEmpty';
-	if (!text.endsWith('\n')) return 'OutputTruncated';
-	return 'OutputNotUnderstood';
-}
-
 /** Read a required kernel file and parse it, or stop with the error that says why not. */
 async function readRequired<T>(
 	ctx: Ctx,
@@ -658,37 +647,17 @@ async function readRequired<T>(
 	const p = parse(text);
 	evidence.push(evidenceOf(probe, text, p.ok ? p.lines : []));
 	if (!p.ok)
-		throw new Undecided(error(codeFor(text), `${p.reason.startsWith(probe.path) ? '' : `${probe.path}: `}${p.reason}.`, { evidence }));
+		throw new Undecided(
+			error(codeForOutput(text), `${p.reason.startsWith(probe.path) ? '' : `${probe.path}: `}${p.reason}.`, { evidence }),
+		);
 	return { value: p.value, text, lines: p.lines };
 }
 
 /** Run a required command and return its stdout, or stop with the error that says why not. */
 async function execRequired(ctx: Ctx, probe: ExecProbe, evidence: Evidence[]): Promise<ExecResult> {
-	const r = await ctx.exec(probe.argv, { timeoutMs: probe.timeoutMs ?? EXEC_TIMEOUT_MS });
-	const output = r.stdout + r.stderr;
-	const cmd = probe.argv.join(' ');
-	evidence.push(evidenceOf(probe, output, [], { code: r.code, ...(r.truncated ? { truncated: true } : {}) }));
-	if (r.code === 127)
-		throw new Undecided(
-			error('CommandMissing', `\`${probe.argv[0]}\` is not installed on this host (exit 127), so the check cannot run \`${cmd}\`.`, {
-				evidence,
-			}),
-		);
-	if (r.code !== 0)
-		throw new Undecided(
-			error('CommandFailed', `\`${cmd}\` exited with ${r.code ?? 'a signal'}: ${firstLine(r.stderr) || '(no error output)'}`, { evidence }),
-		);
-	if (r.truncated) throw new Undecided(error('OutputTruncated', `The output of \`${cmd}\` was cut by the transport.`, { evidence }));
+	const r = await execRecorded(ctx, probe, evidence, EXEC_TIMEOUT_MS);
+	requireWhole(probe, r, { evidence });
 	return r;
-}
-
-function firstLine(text: string): string {
-	return (
-		text
-			.split('\n')
-			.find((l) => l.trim() !== '')
-			?.trim() ?? ''
-	);
 }
 
 async function observeVersion(ctx: Ctx, params: Params, evidence: Evidence[]): Promise<VersionObservation> {
@@ -719,13 +688,14 @@ async function observeProcess(ctx: Ctx, name: string, evidence: Evidence[]): Pro
 		throw new Undecided(
 			error('CommandMissing', '`pidof` is not installed, so the check cannot tell whether the process runs and holds hugepages.', {
 				evidence,
-				hint: 'Install procps (Debian, Ubuntu: also sysvinit-utils on older releases), or run the step by hand.',
+				hint: installHint('pidof'),
 			}),
 		);
 	}
 	const p = r.code === 0 ? parsePidof(r.stdout) : notUnderstood(`pidof exited with ${r.code ?? 'a signal'}`);
 	evidence.push(evidenceOf(probe, output, p.ok ? p.lines : [], { code: r.code }));
-	if (!p.ok) throw new Undecided(error(r.code === 0 ? codeFor(r.stdout) : 'CommandFailed', `pidof ${name}: ${p.reason}.`, { evidence }));
+	if (!p.ok)
+		throw new Undecided(error(r.code === 0 ? codeForOutput(r.stdout) : 'CommandFailed', `pidof ${name}: ${p.reason}.`, { evidence }));
 
 	let best: ProcessObservation | null = null;
 	let problem: string | null = null;
@@ -750,7 +720,7 @@ async function observeProcess(ctx: Ctx, name: string, evidence: Evidence[]): Pro
 		}
 		const m = parseMaps(text);
 		evidence.push(evidenceOf(mp, text, m.ok ? m.lines : []));
-		if (!m.ok) throw new Undecided(error(codeFor(text), `${mp.path}: ${m.reason}.`, { evidence }));
+		if (!m.ok) throw new Undecided(error(codeForOutput(text), `${mp.path}: ${m.reason}.`, { evidence }));
 		if (!best?.maps || m.value.mappings > best.maps.mappings) best = { name, pid, maps: m.value, mapsProblem: null };
 	}
 	return best ?? { name, pid: p.value[0] ?? null, maps: null, mapsProblem: problem };
@@ -765,7 +735,7 @@ async function observe(ctx: Ctx, params: Params): Promise<Observation> {
 	const ls = await execRequired(ctx, lsProbe, evidence);
 	const sizesParsed = parseHugepageSizes(ls.stdout);
 	const lsEvidence = evidence.at(-1)!;
-	if (!sizesParsed.ok) throw new Undecided(error(codeFor(ls.stdout), `${sizesParsed.reason}.`, { evidence }));
+	if (!sizesParsed.ok) throw new Undecided(error(codeForOutput(ls.stdout), `${sizesParsed.reason}.`, { evidence }));
 	lsEvidence.lines = sizesParsed.lines;
 
 	const sizes: SizeObservation[] = [];
@@ -802,14 +772,11 @@ export default defineCheck({
 		probes.push(pidofProbe(params.process), mapsProbe('PID'));
 		return probes;
 	},
-	async run(ctx, params) {
-		try {
+	run(ctx, params) {
+		return decide(async () => {
 			const obs = await observe(ctx, params);
 			ctx.progress('comparing', 0.95);
 			return evaluate(obs, params);
-		} catch (e) {
-			if (e instanceof Undecided) return { ...e.verdict, next: '#work-it-out-by-hand' };
-			throw e;
-		}
+		}, '#work-it-out-by-hand');
 	},
 });

@@ -1,15 +1,12 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Verdict } from '../../src/core/check.ts';
 import { parseEthtoolDriver, parseEthtoolFeatures, UFO_FEATURE } from '../../src/core/parse/ethtool.ts';
 import { parseKernelRelease, type KernelRelease } from '../../src/core/parse/kernel.ts';
-import { parseRunbook } from '../../src/core/runbooks-node.ts';
-import { fakeCtx, type FakeCommand, type FakeHost } from '../../test/support/fake-ctx.ts';
+import { expectRunbookEmbeds, fixtures, HOSTILE_TEXT, itIsReadOnlyOnLinux } from '../../test/support/check-tests.ts';
+import { callOf, fakeCtx, type FakeCommand, type FakeHost } from '../../test/support/fake-ctx.ts';
 import check, { evaluate, parseProcNetRaw, parseSsRaw, PROC_NET_RAW, ufoKernel, type Observation, type Params } from './ufo-raw-socket.ts';
 
-const FIXTURES = new URL('./fixtures/ufo-raw-socket/', import.meta.url);
-const fx = (name: string) => readFileSync(new URL(name, FIXTURES), 'utf8');
-const fixtureFiles = readdirSync(FIXTURES).filter((f) => f.endsWith('.txt'));
+const { fx, fixtureFiles } = fixtures(new URL('./fixtures/ufo-raw-socket/', import.meta.url));
 const params = (p: Record<string, unknown> = {}): Params => check.params.parse({ iface: 'eth0', ...p });
 const kernel = (release: string): KernelRelease => {
 	const k = parseKernelRelease(`${release}\n`);
@@ -125,7 +122,7 @@ describe('parsers over every fixture', () => {
 		else expect(got).toMatchObject({ ok: true, value: want });
 	});
 	it('parsers never throw on hostile input', () => {
-		for (const text of ['', '\n', '\0\n', 'x'.repeat(100_000), '\uFFFD\n', 'Features for eth0:\n', 'Features for eth0:\nufo: maybe\n']) {
+		for (const text of [...HOSTILE_TEXT, '\uFFFD\n', 'Features for eth0:\n', 'Features for eth0:\nufo: maybe\n']) {
 			expect(parseEthtoolFeatures(text).ok).toBe(false);
 			expect(parseProcNetRaw(text).ok).toBe(false);
 			expect(parseSsRaw(text).ok).toBe(false);
@@ -494,11 +491,7 @@ describe('run: output it cannot decide on -> error', () => {
 // --- contract ------------------------------------------------------------------------------------
 
 describe('contract', () => {
-	it('is read-only, linux-only, with an id matching its path', () => {
-		expect(check.id).toBe('kernel.ufo-raw-socket');
-		expect(check.mutates).toBe(false);
-		expect(check.platforms).toEqual(['linux']);
-	});
+	itIsReadOnlyOnLinux(check, 'kernel.ufo-raw-socket');
 	it.each([
 		[{ iface: 'eth0' }, true],
 		[{ iface: 'ens3' }, true],
@@ -509,7 +502,7 @@ describe('contract', () => {
 		expect(check.params.safeParse(p).success).toBe(ok);
 	});
 	it('probes list every command and file', () => {
-		expect(check.probes(params()).map((p) => (p.kind === 'exec' ? `exec ${p.argv.join(' ')}` : `read ${p.path}`))).toEqual([
+		expect(check.probes(params()).map(callOf)).toEqual([
 			'exec uname -r',
 			'exec ethtool -i eth0',
 			'exec ethtool -k eth0',
@@ -519,18 +512,14 @@ describe('contract', () => {
 		]);
 	});
 	it('run only reads and runs what probes announce', async () => {
-		const announced = check.probes(params()).map((p) => (p.kind === 'exec' ? `exec ${p.argv.join(' ')}` : `read ${p.path}`));
+		const announced = check.probes(params()).map(callOf);
 		for (const h of [host({}), host({ driver: { stderr: fx('debian12-k6.18-absent.ethtool-i-stderr.txt'), code: 71 } })]) {
 			const ctx = fakeCtx(h);
 			await check.run(ctx, params());
 			for (const c of ctx.calls) expect(announced).toContain(c);
 		}
 	});
-	const runbook = new URL('../../content/runbooks/ufo-raw-socket-virtio.mdx', import.meta.url);
-	// The runbook is written alongside this check (issue 3); until it lands there is nothing to hold the anchors against.
-	it.skipIf(!existsSync(runbook))('every next step is a heading of ufo-raw-socket-virtio.mdx, which embeds this check', () => {
-		const rb = parseRunbook('ufo-raw-socket-virtio', readFileSync(runbook, 'utf8'));
-		expect(rb.checks).toContain(check.id);
-		for (const anchor of check.nextSteps) expect(rb.anchors).toContain(anchor);
+	it('every next step is a heading of ufo-raw-socket-virtio.mdx, which embeds this check', () => {
+		expectRunbookEmbeds(check, 'ufo-raw-socket-virtio');
 	});
 });

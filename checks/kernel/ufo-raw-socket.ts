@@ -48,12 +48,12 @@ import {
 	warn,
 	type Ctx,
 	type Evidence,
+	type ExecProbe,
 	type Facts,
 	type Parsed,
-	type Probe,
+	type ReadProbe,
 	type Verdict,
 } from '../../src/core/check.ts';
-import type { ErrorCode } from '../../src/core/errors.ts';
 import {
 	ethtoolNoDevice,
 	parseEthtoolDriver,
@@ -64,6 +64,16 @@ import {
 } from '../../src/core/parse/ethtool.ts';
 import { atLeast, parseKernelRelease, type KernelRelease } from '../../src/core/parse/kernel.ts';
 import { incomplete, linesOf } from '../../src/core/parse/text.ts';
+import {
+	codeForOutput,
+	decide,
+	execRecorded,
+	installOrRunByHand,
+	interfacesProbe,
+	noSuchInterface,
+	requireWhole,
+	Undecided,
+} from '../../src/core/parse/verdicts.ts';
 
 // --- params ------------------------------------------------------------------------------------
 
@@ -108,8 +118,6 @@ export function ufoKernel(k: KernelRelease): { era: KernelEra; why: string } {
 
 // --- probes ------------------------------------------------------------------------------------
 
-type ExecProbe = Extract<Probe, { kind: 'exec' }>;
-type ReadProbe = Extract<Probe, { kind: 'read' }>;
 const EXEC_TIMEOUT_MS = 10_000;
 export const PROC_NET_RAW = '/proc/net/raw';
 
@@ -140,12 +148,6 @@ const ssProbe: ExecProbe = {
 	kind: 'exec',
 	argv: ['ss', '-w', '-a', '-n', '-p'],
 	why: 'which processes own the raw sockets (Port 17 = UDP); needs root to see other users',
-	timeoutMs: EXEC_TIMEOUT_MS,
-};
-const lsProbe: ExecProbe = {
-	kind: 'exec',
-	argv: ['ls', '/sys/class/net'],
-	why: 'only when the interface does not exist: the interfaces this host has',
 	timeoutMs: EXEC_TIMEOUT_MS,
 };
 
@@ -374,78 +376,20 @@ export function evaluate(obs: Observation): Verdict {
 
 // --- run ---------------------------------------------------------------------------------------
 
-class Undecided {
-	constructor(readonly verdict: Verdict) {}
-}
-
-function codeFor(text: string, truncated?: boolean): ErrorCode {
-	if (truncated) return 'OutputTruncated';
-	if (text.trim() === '') return 'OutputEmpty';
-	if (!text.endsWith('\n')) return 'OutputTruncated';
-	return 'OutputNotUnderstood';
-}
-
-function firstLine(text: string): string {
-	return (
-		text
-			.split('\n')
-			.find((l) => l.trim() !== '')
-			?.trim() ?? ''
-	);
-}
-
-const PACKAGE: Readonly<Record<string, string>> = {
-	ethtool: 'ethtool (Debian, Ubuntu, RHEL: package ethtool)',
-	uname: 'uname (package coreutils)',
-	ls: 'ls (package coreutils)',
-};
-
 /** Run a probe that must succeed; return its result with evidence recorded. */
 async function required(ctx: Ctx, probe: ExecProbe, evidence: Evidence[], iface: string) {
-	const r = await ctx.exec(probe.argv, { timeoutMs: probe.timeoutMs ?? EXEC_TIMEOUT_MS });
-	evidence.push(evidenceOf(probe, r.stdout + r.stderr, [], { code: r.code, ...(r.truncated ? { truncated: true } : {}) }));
-	const cmd = probe.argv[0]!;
-	if (r.code === 127) {
+	const r = await execRecorded(ctx, probe, evidence, EXEC_TIMEOUT_MS);
+	if (r.code === 127) throw new Undecided(installOrRunByHand(probe, evidence));
+	if (r.code !== 0 && probe.argv[0] === 'ethtool' && ethtoolNoDevice(r.stderr))
 		throw new Undecided(
-			error(
-				'CommandMissing',
-				`\`${cmd}\` is not installed on this host (exit 127): install ${PACKAGE[cmd] ?? cmd}, or run the step by hand.`,
-				{
-					evidence,
-					hint: `Install ${PACKAGE[cmd] ?? cmd}; or run \`${probe.argv.join(' ')}\` by hand where it is installed.`,
-				},
-			),
+			await noSuchInterface(ctx, iface, evidence, "Run the check again with iface set to the VM's NIC (`ip -br link` lists them)."),
 		);
-	}
-	if (r.code !== 0 && cmd === 'ethtool' && ethtoolNoDevice(r.stderr)) {
-		const ls = await ctx.exec(lsProbe.argv, { timeoutMs: EXEC_TIMEOUT_MS });
-		evidence.push(evidenceOf(lsProbe, ls.stdout + ls.stderr, [], { code: ls.code }));
-		const list = ls.code === 0 ? ls.stdout.split('\n').filter(Boolean).join(', ') : '';
-		throw new Undecided(
-			error('InvalidParams', `There is no interface ${iface} on this host${list ? ` (it has: ${list})` : ''}.`, {
-				evidence,
-				hint: "Run the check again with iface set to the VM's NIC (`ip -br link` lists them).",
-			}),
-		);
-	}
-	if (r.code !== 0) {
-		throw new Undecided(
-			error(
-				'CommandFailed',
-				`\`${probe.argv.join(' ')}\` exited with ${r.code ?? 'a signal'}: ${firstLine(r.stderr) || '(no error output)'}`,
-				{
-					evidence,
-				},
-			),
-		);
-	}
-	if (r.truncated)
-		throw new Undecided(error('OutputTruncated', `The output of \`${probe.argv.join(' ')}\` was cut by the transport.`, { evidence }));
+	requireWhole(probe, r, { evidence });
 	return r;
 }
 
 function understood<T>(p: Parsed<T>, text: string, evidence: Evidence[]): T {
-	if (!p.ok) throw new Undecided(error(codeFor(text), `${p.reason}.`, { evidence }));
+	if (!p.ok) throw new Undecided(error(codeForOutput(text), `${p.reason}.`, { evidence }));
 	evidence.at(-1)!.lines = p.lines;
 	return p.value;
 }
@@ -474,7 +418,7 @@ async function observe(ctx: Ctx, params: Params): Promise<Observation> {
 		);
 	}
 	const raw = parseProcNetRaw(rawText);
-	if (!raw.ok) throw new Undecided(error(codeFor(rawText), `${raw.reason}.`, { evidence }));
+	if (!raw.ok) throw new Undecided(error(codeForOutput(rawText), `${raw.reason}.`, { evidence }));
 	const rawUdp = raw.value.filter((s) => s.protocol === IPPROTO_UDP);
 	evidence.at(-1)!.lines = rawUdp.map((s) => s.line);
 
@@ -506,14 +450,9 @@ export default defineCheck({
 	nextSteps: ['#turn-ufo-off', '#upgrade-the-kernel', '#if-it-is-not-ufo'],
 	params: ParamsSchema,
 	probes(params) {
-		return [unameProbe, driverProbe(params.iface), featuresProbe(params.iface), rawProbe, ssProbe, lsProbe];
+		return [unameProbe, driverProbe(params.iface), featuresProbe(params.iface), rawProbe, ssProbe, interfacesProbe];
 	},
-	async run(ctx, params) {
-		try {
-			return evaluate(await observe(ctx, params));
-		} catch (e) {
-			if (e instanceof Undecided) return e.verdict;
-			throw e;
-		}
+	run(ctx, params) {
+		return decide(async () => evaluate(await observe(ctx, params)));
 	},
 });

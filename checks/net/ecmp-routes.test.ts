@@ -1,8 +1,7 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Verdict } from '../../src/core/check.ts';
-import { parseRunbook } from '../../src/core/runbooks-node.ts';
-import { fakeCtx, type FakeCommand, type FakeHost } from '../../test/support/fake-ctx.ts';
+import { expectRunbookEmbeds, fixtures, HOSTILE_TEXT, itIsReadOnlyOnLinux } from '../../test/support/check-tests.ts';
+import { callOf, fakeCtx, type FakeCommand, type FakeHost } from '../../test/support/fake-ctx.ts';
 import check, {
 	decodeHashFields,
 	hashProfile,
@@ -17,9 +16,7 @@ import check, {
 	type Route,
 } from './ecmp-routes.ts';
 
-const FIXTURES = new URL('./fixtures/ecmp-routes/', import.meta.url);
-const fx = (name: string) => readFileSync(new URL(name, FIXTURES), 'utf8');
-const fixtureFiles = readdirSync(FIXTURES).filter((f) => f.endsWith('.txt'));
+const { fx, fixtureFiles } = fixtures(new URL('./fixtures/ecmp-routes/', import.meta.url));
 const params = (p: Record<string, unknown> = {}): Params => check.params.parse(p);
 
 // --- parsers over every fixture --------------------------------------------------------------
@@ -256,10 +253,7 @@ describe('parsers over every fixture', () => {
 
 	it('parsers never throw on hostile input, and refuse it', () => {
 		const nasty = [
-			'',
-			'\n',
-			'\0\n',
-			'x'.repeat(100_000),
+			...HOSTILE_TEXT,
 			'[{"dst":5}]\n',
 			'[{"dst":"300.1.1.1"}]\n',
 			'{}\n',
@@ -700,11 +694,7 @@ describe('run() never passes on what it cannot read', () => {
 // --- contract, params, runbook ---------------------------------------------------------------------
 
 describe('contract', () => {
-	it('is read-only, linux-only, with an id matching its path', () => {
-		expect(check.id).toBe('net.ecmp-routes');
-		expect(check.mutates).toBe(false);
-		expect(check.platforms).toEqual(['linux']);
-	});
+	itIsReadOnlyOnLinux(check, 'net.ecmp-routes');
 
 	it.each([
 		[{}, true],
@@ -721,8 +711,7 @@ describe('contract', () => {
 	});
 
 	it('probes list every command and file, route get only with dst', () => {
-		const shown = (p: Record<string, unknown>) =>
-			check.probes(params(p)).map((x) => (x.kind === 'read' ? `read ${x.path}` : `exec ${x.argv.join(' ')}`));
+		const shown = (p: Record<string, unknown>) => check.probes(params(p)).map(callOf);
 		expect(shown({})).toEqual([
 			`exec ${J4}`,
 			`exec ${T4}`,
@@ -747,16 +736,12 @@ describe('contract', () => {
 		] as const) {
 			const ctx = fakeCtx(h);
 			await check.run(ctx, params(p));
-			const announced = check.probes(params(p)).map((x) => (x.kind === 'read' ? `read ${x.path}` : `exec ${x.argv.join(' ')}`));
+			const announced = check.probes(params(p)).map(callOf);
 			for (const call of ctx.calls) expect(announced).toContain(call);
 		}
 	});
 
-	const runbook = new URL('../../content/runbooks/ecmp-imbalance.mdx', import.meta.url);
-	// The runbook is written alongside this check; until it exists the conformance suite reports it.
-	it.skipIf(!existsSync(runbook))('every anchor in nextSteps is a heading of the runbook, which embeds this check', () => {
-		const rb = parseRunbook('ecmp-imbalance', readFileSync(runbook, 'utf8'));
-		expect(rb.checks).toContain(check.id);
-		for (const anchor of check.nextSteps) expect(rb.anchors).toContain(anchor);
+	it('every anchor in nextSteps is a heading of the runbook, which embeds this check', () => {
+		expectRunbookEmbeds(check, 'ecmp-imbalance');
 	});
 });

@@ -53,14 +53,16 @@ import {
 	warn,
 	type Ctx,
 	type Evidence,
+	type ExecProbe,
 	type Facts,
 	type Parsed,
 	type Probe,
+	type ReadProbe,
 	type Verdict,
 } from '../../src/core/check.ts';
-import type { ErrorCode } from '../../src/core/errors.ts';
-import { incomplete, linesOf } from '../../src/core/parse/text.ts';
+import { firstLine, incomplete, linesOf } from '../../src/core/parse/text.ts';
 import { parseRouteGet, type RouteGet } from '../../src/core/parse/ip-route.ts';
+import { codeForOutput, commandFailed, decide, installHint, notInstalled, Undecided } from '../../src/core/parse/verdicts.ts';
 
 // --- params ------------------------------------------------------------------------------------
 
@@ -169,8 +171,6 @@ export function hashProfile(family: Family, policy: number | null, fieldsMask: n
 // --- probes ------------------------------------------------------------------------------------
 
 const EXEC_TIMEOUT_MS = 15_000;
-type ReadProbe = Extract<Probe, { kind: 'read' }>;
-type ExecProbe = Extract<Probe, { kind: 'exec' }>;
 
 const routesProbe = (family: Family, json: boolean): ExecProbe => ({
 	kind: 'exec',
@@ -771,28 +771,6 @@ function routesPhrase(routes: readonly Route[]): string {
 
 // --- run ---------------------------------------------------------------------------------------
 
-/** Thrown inside `run` to stop with an `error` verdict; never leaves this module. */
-class Undecided {
-	constructor(readonly verdict: Verdict) {}
-}
-
-function codeFor(text: string): ErrorCode {
-	if (text.trim() === '') return 'OutputEmpty';
-	if (!text.endsWith('\n')) return 'OutputTruncated';
-	return 'OutputNotUnderstood';
-}
-
-function firstLine(text: string): string {
-	return (
-		text
-			.split('\n')
-			.find((l) => l.trim() !== '')
-			?.trim() ?? ''
-	);
-}
-
-const IPROUTE_HINT = 'Install iproute2 (Debian, Ubuntu, Alpine) or iproute (RHEL, CentOS, Fedora), or run the step by hand.';
-
 async function observeRoutes(
 	ctx: Ctx,
 	family: Family,
@@ -803,10 +781,7 @@ async function observeRoutes(
 	if (j.code === 127) {
 		evidence.push(evidenceOf(jp, j.stdout + j.stderr, [], { code: j.code }));
 		throw new Undecided(
-			error('CommandMissing', '`ip` is not installed on this host (exit 127), so the routing table cannot be read.', {
-				evidence,
-				hint: IPROUTE_HINT,
-			}),
+			error('CommandMissing', `${notInstalled('ip')}, so the routing table cannot be read.`, { evidence, hint: installHint('ip') }),
 		);
 	}
 	if (j.truncated) {
@@ -837,9 +812,7 @@ async function observeRoutes(
 	const cmd = tp.argv.join(' ');
 	if (t.code !== 0) {
 		evidence.push(evidenceOf(tp, t.stdout + t.stderr, [], { code: t.code }));
-		throw new Undecided(
-			error('CommandFailed', `\`${cmd}\` exited with ${t.code ?? 'a signal'}: ${firstLine(t.stderr) || '(no error output)'}`, { evidence }),
-		);
+		throw new Undecided(commandFailed(cmd, t, { evidence }));
 	}
 	if (t.truncated) {
 		evidence.push(evidenceOf(tp, t.stdout, [], { code: t.code, truncated: true }));
@@ -852,7 +825,8 @@ async function observeRoutes(
 	}
 	const p = parseRoutesText(t.stdout, family);
 	evidence.push(evidenceOf(tp, t.stdout, p.ok ? p.lines : [], { code: t.code }));
-	if (!p.ok) throw new Undecided(error(codeFor(t.stdout), `${p.reason} (and the JSON form was not usable: ${jsonProblem}).`, { evidence }));
+	if (!p.ok)
+		throw new Undecided(error(codeForOutput(t.stdout), `${p.reason} (and the JSON form was not usable: ${jsonProblem}).`, { evidence }));
 	return { routes: p.value, source: cmd, jsonProblem };
 }
 
@@ -866,7 +840,7 @@ async function readSysctl(ctx: Ctx, key: keyof typeof SYSCTL, evidence: Evidence
 	}
 	const p = parseSysctlNumber(text, probe.path);
 	evidence.push(evidenceOf(probe, text, p.ok ? p.lines : []));
-	if (!p.ok) throw new Undecided(error(codeFor(text), `${p.reason}.`, { evidence }));
+	if (!p.ok) throw new Undecided(error(codeForOutput(text), `${p.reason}.`, { evidence }));
 	return p.value;
 }
 
@@ -879,17 +853,11 @@ async function observeGet(ctx: Ctx, dst: string, evidence: Evidence[]): Promise<
 		// RTNETLINK answers: Network is unreachable (exit 2): no route at all.
 		const m = /^RTNETLINK answers: (.*unreachable.*)$/im.exec(r.stderr);
 		if (m) return { ok: false, unreachable: m[1]!.trim() };
-		throw new Undecided(
-			error(
-				'CommandFailed',
-				`\`${probe.argv.join(' ')}\` exited with ${r.code ?? 'a signal'}: ${firstLine(r.stderr) || '(no error output)'}`,
-				{ evidence },
-			),
-		);
+		throw new Undecided(commandFailed(probe.argv.join(' '), r, { evidence }));
 	}
 	const p = parseRouteGet(r.stdout);
 	evidence.push(evidenceOf(probe, output, p.ok ? p.lines : [], { code: r.code }));
-	if (!p.ok) throw new Undecided(error(codeFor(r.stdout), `${p.reason}.`, { evidence }));
+	if (!p.ok) throw new Undecided(error(codeForOutput(r.stdout), `${p.reason}.`, { evidence }));
 	return { ok: true, value: p.value };
 }
 
@@ -937,14 +905,11 @@ export default defineCheck({
 		if (params.dst !== undefined) probes.push(routeGetProbe(params.dst));
 		return probes;
 	},
-	async run(ctx, params) {
-		try {
+	run(ctx, params) {
+		return decide(async () => {
 			const obs = await observe(ctx, params);
 			ctx.progress('comparing', 0.95);
 			return evaluate(obs, params);
-		} catch (e) {
-			if (e instanceof Undecided) return e.verdict;
-			throw e;
-		}
+		});
 	},
 });

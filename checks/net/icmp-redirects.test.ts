@@ -1,8 +1,7 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Verdict } from '../../src/core/check.ts';
-import { parseRunbook } from '../../src/core/runbooks-node.ts';
-import { fakeCtx, type FakeCommand, type FakeCtx } from '../../test/support/fake-ctx.ts';
+import { expectRunbookEmbeds, fixtures } from '../../test/support/check-tests.ts';
+import { callOf, fakeCtx, type FakeCommand, type FakeCtx } from '../../test/support/fake-ctx.ts';
 import check, {
 	CONF_DIR,
 	IP_FORWARD_PATH,
@@ -14,27 +13,16 @@ import check, {
 	SNMP_PATH,
 	sysctlDev,
 	type Params,
+	type RedirectCounters,
 } from './icmp-redirects.ts';
 
-const FIXTURES = new URL('./fixtures/icmp-redirects/', import.meta.url);
-const fx = (name: string) => readFileSync(new URL(name, FIXTURES), 'utf8');
-const fixtureFiles = readdirSync(FIXTURES).filter((f) => f.endsWith('.txt'));
+const { fx, fixtureFiles } = fixtures(new URL('./fixtures/icmp-redirects/', import.meta.url));
 const params = (p: Record<string, unknown> = {}): Params => check.params.parse(p);
 
 // --- parsers over every fixture --------------------------------------------------------------
 
-type Counters = {
-	inRedirects: number;
-	outRedirects: number;
-	inType5: number | null;
-	outType5: number | null;
-	forwDatagrams: number;
-	ipForwarding: number;
-	icmpColumns: number;
-};
-
 /** Every `.snmp.txt` fixture: the counters its parser must find, or null for "not understood". */
-const snmpCases: Record<string, Counters | null> = {
+const snmpCases: Record<string, RedirectCounters | null> = {
 	'debian12-k6.18-router-hairpin-t0.snmp.txt': {
 		inRedirects: 0,
 		outRedirects: 198,
@@ -414,7 +402,7 @@ describe('net.icmp-redirects run()', () => {
 	it('run reads and runs only what probes announce (IFACE filled in)', async () => {
 		const ctx = host(router('debian12-k6.18-router-hairpin-t0.snmp.txt', 'debian12-k6.18-router-hairpin-t2s.snmp.txt'));
 		await check.run(ctx, params());
-		const announced = new Set(check.probes(params()).map((p) => (p.kind === 'read' ? `read ${p.path}` : `exec ${p.argv.join(' ')}`)));
+		const announced = new Set(check.probes(params()).map(callOf));
 		for (const call of ctx.calls) expect(announced.has(call.replace(/\/conf\/(eth1|eth2)\//, '/conf/IFACE/')), call).toBe(true);
 	});
 
@@ -428,10 +416,7 @@ describe('net.icmp-redirects run()', () => {
 });
 
 describe('the runbook that embeds it', () => {
-	const file = new URL('../../content/runbooks/icmp-redirect-copp.mdx', import.meta.url);
-	it.skipIf(!existsSync(file))('every anchor in nextSteps is a heading of icmp-redirect-copp (skipped until that runbook exists)', () => {
-		const rb = parseRunbook('icmp-redirect-copp', readFileSync(file, 'utf8'));
-		expect(rb.checks).toContain(check.id);
-		for (const anchor of check.nextSteps) expect(rb.anchors).toContain(anchor);
+	it('every anchor in nextSteps is a heading of icmp-redirect-copp', () => {
+		expectRunbookEmbeds(check, 'icmp-redirect-copp');
 	});
 });

@@ -46,13 +46,14 @@ import {
 	warn,
 	type Ctx,
 	type Evidence,
+	type ExecProbe,
 	type Facts,
 	type Parsed,
-	type Probe,
+	type ReadProbe,
 	type Verdict,
 } from '../../src/core/check.ts';
-import type { ErrorCode } from '../../src/core/errors.ts';
 import { incomplete, linesOf } from '../../src/core/parse/text.ts';
+import { codeForOutput, commandFailed, decide, installHint, notInstalled, Undecided } from '../../src/core/parse/verdicts.ts';
 
 // --- params ------------------------------------------------------------------------------------
 
@@ -80,8 +81,6 @@ const EXEC_TIMEOUT_MS = 10_000;
 /** Interfaces whose sysctls are read one by one; a host with more gets the first ones and a note. */
 export const MAX_INTERFACES = 64;
 
-type ReadProbe = Extract<Probe, { kind: 'read' }>;
-type ExecProbe = Extract<Probe, { kind: 'exec' }>;
 type Knob = 'send_redirects' | 'accept_redirects';
 
 const snmpProbe = (which: 'first' | 'second'): ReadProbe => ({
@@ -371,18 +370,7 @@ export function evaluate(obs: Observation): Verdict {
 
 // --- run ---------------------------------------------------------------------------------------
 
-/** Thrown inside `run` to stop with an `error` verdict; never leaves this module. */
-class Undecided {
-	constructor(readonly verdict: Verdict) {}
-}
-
 const SELF = '#is-a-linux-router-sending-redirects';
-
-function codeFor(text: string): ErrorCode {
-	if (text.trim() === '') return 'OutputEmpty';
-	if (!text.endsWith('\n')) return 'OutputTruncated';
-	return 'OutputNotUnderstood';
-}
 
 async function readParsed<T>(ctx: Ctx, probe: ReadProbe, parse: (t: string) => Parsed<T>, evidence: Evidence[]): Promise<T> {
 	const text = await ctx.read(probe.path);
@@ -398,7 +386,7 @@ async function readParsed<T>(ctx: Ctx, probe: ReadProbe, parse: (t: string) => P
 	}
 	const p = parse(text);
 	evidence.push(evidenceOf(probe, text, p.ok ? p.lines : []));
-	if (!p.ok) throw new Undecided(error(codeFor(text), `${probe.path}: ${p.reason}.`, { evidence, next: SELF }));
+	if (!p.ok) throw new Undecided(error(codeForOutput(text), `${probe.path}: ${p.reason}.`, { evidence, next: SELF }));
 	return p.value;
 }
 
@@ -407,27 +395,15 @@ async function listInterfaces(ctx: Ctx, evidence: Evidence[]): Promise<string[]>
 	const output = r.stdout + r.stderr;
 	if (r.code === 127) {
 		evidence.push(evidenceOf(lsProbe, output, [], { code: r.code }));
-		throw new Undecided(
-			error('CommandMissing', '`ls` is not installed on this host (exit 127).', {
-				evidence,
-				next: SELF,
-				hint: 'Install coreutils, or run the step by hand.',
-			}),
-		);
+		throw new Undecided(error('CommandMissing', `${notInstalled('ls')}.`, { evidence, next: SELF, hint: installHint('ls') }));
 	}
 	if (r.code !== 0) {
 		evidence.push(evidenceOf(lsProbe, output, [], { code: r.code }));
-		throw new Undecided(
-			error(
-				'CommandFailed',
-				`\`ls ${CONF_DIR}\` exited with ${r.code ?? 'a signal'}: ${r.stderr.trim().split('\n')[0] || '(no error output)'}`,
-				{ evidence, next: SELF },
-			),
-		);
+		throw new Undecided(commandFailed(`ls ${CONF_DIR}`, r, { evidence, next: SELF }));
 	}
 	const p = parseConfList(r.stdout);
 	evidence.push(evidenceOf(lsProbe, output, p.ok ? p.lines : [], { code: r.code }));
-	if (!p.ok) throw new Undecided(error(codeFor(r.stdout), `${p.reason}.`, { evidence, next: SELF }));
+	if (!p.ok) throw new Undecided(error(codeForOutput(r.stdout), `${p.reason}.`, { evidence, next: SELF }));
 	return p.value;
 }
 
@@ -441,7 +417,7 @@ async function readKnob(ctx: Ctx, dev: string, knob: Knob, evidence: Evidence[])
 	}
 	const p = parseSysctlInt(text);
 	evidence.push(evidenceOf(probe, text, p.ok ? p.lines : []));
-	if (!p.ok) throw new Undecided(error(codeFor(text), `${probe.path}: ${p.reason}.`, { evidence, next: SELF }));
+	if (!p.ok) throw new Undecided(error(codeForOutput(text), `${probe.path}: ${p.reason}.`, { evidence, next: SELF }));
 	return p.value;
 }
 
@@ -507,14 +483,11 @@ export default defineCheck({
 			knobProbe('IFACE', 'accept_redirects'),
 		];
 	},
-	async run(ctx, params) {
-		try {
+	run(ctx, params) {
+		return decide(async () => {
 			const obs = await observe(ctx, params);
 			ctx.progress('comparing', 0.95);
 			return evaluate(obs);
-		} catch (e) {
-			if (e instanceof Undecided) return e.verdict;
-			throw e;
-		}
+		});
 	},
 });

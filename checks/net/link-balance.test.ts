@@ -1,14 +1,11 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Verdict } from '../../src/core/check.ts';
-import { parseRunbook } from '../../src/core/runbooks-node.ts';
 import { paramsFromPairs } from '../../src/runner/params.ts';
-import { fakeCtx, type FakeHost } from '../../test/support/fake-ctx.ts';
+import { expectRunbookEmbeds, fixtures, itIsReadOnlyOnLinux } from '../../test/support/check-tests.ts';
+import { callOf, fakeCtx, type FakeHost } from '../../test/support/fake-ctx.ts';
 import check, { counterPath, evaluate, MIN_PACKETS, parseCounter, type LinkObservation, type Params } from './link-balance.ts';
 
-const FIXTURES = new URL('./fixtures/link-balance/', import.meta.url);
-const fx = (name: string) => readFileSync(new URL(name, FIXTURES), 'utf8');
-const fixtureFiles = readdirSync(FIXTURES).filter((f) => f.endsWith('.txt'));
+const { fx, fixtureFiles } = fixtures(new URL('./fixtures/link-balance/', import.meta.url));
 const params = (p: Record<string, unknown> = {}): Params => check.params.parse({ ifaces: ['up1', 'up2'], intervalMs: 1000, ...p });
 
 // --- parser over every fixture -----------------------------------------------------------------
@@ -335,11 +332,7 @@ describe('run() on the lab captures', () => {
 // --- contract, params, runbook ---------------------------------------------------------------------
 
 describe('contract', () => {
-	it('is read-only, linux-only, with an id matching its path', () => {
-		expect(check.id).toBe('net.link-balance');
-		expect(check.mutates).toBe(false);
-		expect(check.platforms).toEqual(['linux']);
-	});
+	itIsReadOnlyOnLinux(check, 'net.link-balance');
 
 	it.each([
 		[{ ifaces: ['eth0', 'eth1'] }, true],
@@ -371,7 +364,7 @@ describe('contract', () => {
 	});
 
 	it('probes are the two counters of each interface, and run reads nothing else', async () => {
-		const announced = check.probes(params()).map((x) => (x.kind === 'read' ? `read ${x.path}` : `exec ${x.argv.join(' ')}`));
+		const announced = check.probes(params()).map(callOf);
 		expect(announced).toEqual([
 			`read ${counterPath('up1', 'tx_bytes')}`,
 			`read ${counterPath('up1', 'tx_packets')}`,
@@ -383,11 +376,7 @@ describe('contract', () => {
 		expect(ctx.calls).toEqual([...announced, ...announced]);
 	});
 
-	const runbook = new URL('../../content/runbooks/ecmp-imbalance.mdx', import.meta.url);
-	// The runbook is written alongside this check; until it exists the conformance suite reports it.
-	it.skipIf(!existsSync(runbook))('every anchor in nextSteps is a heading of the runbook, which embeds this check', () => {
-		const rb = parseRunbook('ecmp-imbalance', readFileSync(runbook, 'utf8'));
-		expect(rb.checks).toContain(check.id);
-		for (const anchor of check.nextSteps) expect(rb.anchors).toContain(anchor);
+	it('every anchor in nextSteps is a heading of the runbook, which embeds this check', () => {
+		expectRunbookEmbeds(check, 'ecmp-imbalance');
 	});
 });

@@ -39,10 +39,10 @@ import {
 	type Evidence,
 	type Facts,
 	type Parsed,
-	type Probe,
+	type ReadProbe,
 	type Verdict,
 } from '../../src/core/check.ts';
-import type { ErrorCode } from '../../src/core/errors.ts';
+import { codeForOutput, decide, Undecided } from '../../src/core/parse/verdicts.ts';
 
 // --- params ------------------------------------------------------------------------------------
 
@@ -86,7 +86,6 @@ export const MIN_PACKETS = 100;
 
 // --- probes ------------------------------------------------------------------------------------
 
-type ReadProbe = Extract<Probe, { kind: 'read' }>;
 export type Counter = 'tx_bytes' | 'tx_packets';
 const COUNTERS: readonly Counter[] = ['tx_bytes', 'tx_packets'];
 
@@ -209,17 +208,6 @@ export function evaluate(obs: Observation, params: Params): Verdict {
 
 // --- run ---------------------------------------------------------------------------------------
 
-/** Thrown inside `run` to stop with an `error` verdict; never leaves this module. */
-class Undecided {
-	constructor(readonly verdict: Verdict) {}
-}
-
-function codeFor(text: string): ErrorCode {
-	if (text.trim() === '') return 'OutputEmpty';
-	if (!text.endsWith('\n')) return 'OutputTruncated';
-	return 'OutputNotUnderstood';
-}
-
 async function sample(ctx: Ctx, params: Params, which: 'first' | 'second', evidence: Evidence[]): Promise<Sample[]> {
 	const out: Sample[] = [];
 	for (const iface of params.ifaces) {
@@ -239,7 +227,7 @@ async function sample(ctx: Ctx, params: Params, which: 'first' | 'second', evide
 			}
 			const p = parseCounter(text);
 			evidence.push(evidenceOf(`${probeCommand(probe)}   # ${which} sample`, text, p.ok ? p.lines : []));
-			if (!p.ok) throw new Undecided(error(codeFor(text), `${probe.path}: ${p.reason}.`, { evidence }));
+			if (!p.ok) throw new Undecided(error(codeForOutput(text), `${probe.path}: ${p.reason}.`, { evidence }));
 			values[counter] = p.value;
 		}
 		out.push({ txBytes: values.tx_bytes!, txPackets: values.tx_packets! });
@@ -270,14 +258,11 @@ export default defineCheck({
 	probes(params) {
 		return params.ifaces.flatMap((iface) => COUNTERS.map((c) => counterProbe(iface, c, params.intervalMs)));
 	},
-	async run(ctx, params) {
-		try {
+	run(ctx, params) {
+		return decide(async () => {
 			const obs = await observe(ctx, params);
 			ctx.progress('comparing', 0.95);
 			return evaluate(obs, params);
-		} catch (e) {
-			if (e instanceof Undecided) return e.verdict;
-			throw e;
-		}
+		});
 	},
 });

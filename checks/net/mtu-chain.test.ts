@@ -1,8 +1,8 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Verdict } from '../../src/core/check.ts';
-import { headingAnchor, parseRunbook } from '../../src/core/runbooks-node.ts';
-import { fakeCtx, type FakeCommand, type FakeHost } from '../../test/support/fake-ctx.ts';
+import { headingAnchor } from '../../src/core/runbooks-node.ts';
+import { expectRunbookEmbeds, fixtures, itIsReadOnlyOnLinux } from '../../test/support/check-tests.ts';
+import { callOf, fakeCtx, type FakeCommand, type FakeHost } from '../../test/support/fake-ctx.ts';
 import check, {
 	encapOverhead,
 	evaluate,
@@ -18,9 +18,7 @@ import check, {
 	type TunnelInfo,
 } from './mtu-chain.ts';
 
-const FIXTURES = new URL('./fixtures/mtu-chain/', import.meta.url);
-const fx = (name: string) => readFileSync(new URL(name, FIXTURES), 'utf8');
-const fixtureFiles = readdirSync(FIXTURES).filter((f) => f.endsWith('.txt'));
+const { fx, fixtureFiles } = fixtures(new URL('./fixtures/mtu-chain/', import.meta.url));
 const params = (p: Record<string, unknown> = {}): Params => check.params.parse(p);
 
 const JSON_CMD = 'ip -d -j link show';
@@ -662,11 +660,7 @@ describe('run', () => {
 // --- contract -------------------------------------------------------------------------------------
 
 describe('contract', () => {
-	it('is read-only, linux-only, with an id matching its path', () => {
-		expect(check.id).toBe('net.mtu-chain');
-		expect(check.mutates).toBe(false);
-		expect(check.platforms).toEqual(['linux']);
-	});
+	itIsReadOnlyOnLinux(check, 'net.mtu-chain');
 
 	it.each([
 		[{}, true],
@@ -699,7 +693,7 @@ describe('contract', () => {
 		);
 		const v = await check.run(ctx, params());
 		expect(v.status).toBe('fail');
-		const announced = check.probes(params()).map((p) => (p.kind === 'exec' ? `exec ${p.argv.join(' ')}` : `read ${p.path}`));
+		const announced = check.probes(params()).map(callOf);
 		expect(ctx.calls).toEqual(announced.map((c) => c.replace('REMOTE', '192.0.2.2')));
 	});
 
@@ -723,15 +717,8 @@ describe('contract', () => {
 	});
 
 	for (const slug of Object.keys(planHeadings)) {
-		const file = new URL(`../../content/runbooks/${slug}.mdx`, import.meta.url);
-		// Written by another helper of issue 3; until it exists the plan's headings above stand in.
-		it.skipIf(!existsSync(file))(`${slug}.mdx has the anchors this check points to and embeds it`, () => {
-			const rb = parseRunbook(slug, readFileSync(file, 'utf8'));
-			expect(rb.checks).toContain(check.id);
-			for (const next of check.nextSteps) {
-				const [s, anchor] = next.split('#') as [string, string];
-				if (s === '' || s === slug) expect(rb.anchors).toContain(`#${anchor}`);
-			}
+		it(`${slug}.mdx has the anchors this check points to and embeds it`, () => {
+			expectRunbookEmbeds(check, slug);
 		});
 	}
 });

@@ -48,12 +48,12 @@ import {
 	warn,
 	type Ctx,
 	type Evidence,
+	type ExecProbe,
 	type ExecResult,
 	type Facts,
 	type Probe,
 	type Verdict,
 } from '../../src/core/check.ts';
-import type { ErrorCode } from '../../src/core/errors.ts';
 import {
 	AGGREGATE_KINDS,
 	STACKED_KINDS,
@@ -66,6 +66,8 @@ import {
 	type VlanInfo,
 } from '../../src/core/parse/ip-link.ts';
 import { parseRouteGet, type RouteGet } from '../../src/core/parse/ip-route.ts';
+import { firstLine } from '../../src/core/parse/text.ts';
+import { codeForOutput, decide, execEvidence, installHint, requireWhole, Undecided } from '../../src/core/parse/verdicts.ts';
 
 // --- params ------------------------------------------------------------------------------------
 
@@ -559,8 +561,6 @@ export function evaluate(obs: Observation, params: Params): Verdict {
 
 // --- probes and run ----------------------------------------------------------------------------
 
-type ExecProbe = Extract<Probe, { kind: 'exec' }>;
-
 export const jsonProbe: ExecProbe = {
 	kind: 'exec',
 	argv: ['ip', '-d', '-j', 'link', 'show'],
@@ -583,29 +583,7 @@ const routeProbe = (target: string): ExecProbe => ({
 	timeoutMs: EXEC_TIMEOUT_MS,
 });
 
-/** Thrown inside `run` to stop with an `error` verdict; never leaves this module. */
-class Undecided {
-	constructor(readonly verdict: Verdict) {}
-}
-
-function firstLine(text: string): string {
-	return (
-		text
-			.split('\n')
-			.find((l) => l.trim() !== '')
-			?.trim() ?? ''
-	);
-}
-
-function codeFor(text: string): ErrorCode {
-	if (text.trim() === '') return 'OutputEmpty';
-	if (!text.endsWith('\n')) return 'OutputTruncated';
-	return 'OutputNotUnderstood';
-}
-
 const NEXT_ERROR = '#check-the-mtu-of-every-link-on-the-path';
-const IPROUTE_HINT =
-	'Install iproute2 (Debian, Ubuntu) or iproute (RHEL, CentOS), or run `ip -d link show` by hand and compare the MTUs as the step explains.';
 
 /** iproute2 without JSON: `Option "-j" is unknown, try "ip -help".` (ip/ip.c), exit 255; some builds print the usage. */
 export function lacksJson(r: ExecResult): boolean {
@@ -623,30 +601,15 @@ async function listLinks(ctx: Ctx, evidence: Evidence[]): Promise<{ graph: LinkG
 		probe = textProbe;
 		result = await ctx.exec(textProbe.argv, { timeoutMs: EXEC_TIMEOUT_MS });
 	}
-	const cmd = probe.argv.join(' ');
 	const listing = evidence.length;
-	evidence.push(
-		evidenceOf(probe, result.stdout + result.stderr, [], { code: result.code, ...(result.truncated ? { truncated: true } : {}) }),
-	);
-	if (result.code === 127)
-		throw new Undecided(
-			error('CommandMissing', `\`ip\` is not installed on this host (exit 127), so the check cannot run \`${cmd}\`.`, {
-				evidence,
-				hint: IPROUTE_HINT,
-				next: NEXT_ERROR,
-			}),
-		);
-	if (result.code !== 0)
-		throw new Undecided(
-			error('CommandFailed', `\`${cmd}\` exited with ${result.code ?? 'a signal'}: ${firstLine(result.stderr) || '(no error output)'}`, {
-				evidence,
-				next: NEXT_ERROR,
-			}),
-		);
-	if (result.truncated)
-		throw new Undecided(error('OutputTruncated', `The output of \`${cmd}\` was cut by the transport.`, { evidence, next: NEXT_ERROR }));
+	evidence.push(execEvidence(probe, result));
+	requireWhole(probe, result, {
+		evidence,
+		hint: installHint('ip', 'run `ip -d link show` by hand and compare the MTUs as the step explains'),
+		next: NEXT_ERROR,
+	});
 	const p = probe === jsonProbe ? parseIpLinkJson(result.stdout) : parseIpLinkText(result.stdout);
-	if (!p.ok) throw new Undecided(error(codeFor(result.stdout), `${p.reason}.`, { evidence, next: NEXT_ERROR }));
+	if (!p.ok) throw new Undecided(error(codeForOutput(result.stdout), `${p.reason}.`, { evidence, next: NEXT_ERROR }));
 	return { graph: p.value, listing, fallback };
 }
 
@@ -694,16 +657,13 @@ const check = defineCheck({
 	probes(): Probe[] {
 		return [jsonProbe, textProbe, routeProbe('REMOTE')];
 	},
-	async run(ctx: Ctx, params: Params): Promise<Verdict> {
+	run(ctx: Ctx, params: Params): Promise<Verdict> {
 		const evidence: Evidence[] = [];
-		try {
+		return decide(async () => {
 			const { graph, listing, fallback } = await listLinks(ctx, evidence);
 			const routes = await lookUpRoutes(ctx, graph, evidence);
 			return evaluate({ graph, routes, evidence, listing, fallback }, params);
-		} catch (e) {
-			if (e instanceof Undecided) return e.verdict;
-			throw e;
-		}
+		});
 	},
 });
 

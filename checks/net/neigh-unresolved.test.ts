@@ -1,14 +1,9 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parse as parseYaml } from 'yaml';
-import { parseRunbook } from '../../src/core/runbooks-node.ts';
-import { ScenarioSchema } from '../../src/scenarios/schema.ts';
+import { describeTrainingScenarios, expectRunbookEmbeds, fixtures } from '../../test/support/check-tests.ts';
 import { fakeCtx, type FakeHost } from '../../test/support/fake-ctx.ts';
 import check, { canonicalAddress, parseNeighJson, parseNeighText, type Params } from './neigh-unresolved.ts';
 
-const FIXTURES = new URL('./fixtures/neigh-unresolved/', import.meta.url);
-const fx = (name: string) => readFileSync(new URL(name, FIXTURES), 'utf8');
-const fixtureFiles = readdirSync(FIXTURES).filter((f) => f.endsWith('.txt'));
+const { fx, fixtureFiles } = fixtures(new URL('./fixtures/neigh-unresolved/', import.meta.url));
 const params = (p: Record<string, unknown> = {}): Params => check.params.parse(p);
 const NO_JSON = { stderr: fx('localstack9326-centos.ip-json-stderr.txt'), code: 255 };
 
@@ -264,30 +259,9 @@ describe('errors', () => {
 		expect(v.code).toBe('CommandFailed');
 	});
 
-	const runbook = new URL('../../content/runbooks/bond-vlan-stray-subinterface.mdx', import.meta.url);
-	it.skipIf(!existsSync(runbook))(
-		'every anchor in nextSteps is a heading of the runbook, which lists this check (skipped until the runbook file exists)',
-		() => {
-			const rb = parseRunbook('bond-vlan-stray-subinterface', readFileSync(runbook, 'utf8'));
-			expect(rb.checks).toContain(check.id);
-			for (const anchor of check.nextSteps) expect(rb.anchors).toContain(anchor);
-		},
-	);
+	it('every anchor in nextSteps is a heading of the runbook, which lists this check', () => {
+		expectRunbookEmbeds(check, 'bond-vlan-stray-subinterface');
+	});
 });
 
-describe('training scenarios that expect this check', () => {
-	const dir = new URL('../../content/scenarios/', import.meta.url);
-	const scenarios = readdirSync(dir)
-		.filter((f) => f.endsWith('.yaml'))
-		.map((f) => ScenarioSchema.parse(parseYaml(readFileSync(new URL(f, dir), 'utf8'))))
-		.filter((s) => s.expect?.[check.id] !== undefined);
-	it('there is at least one', () => {
-		expect(scenarios.length).toBeGreaterThan(0);
-	});
-	for (const s of scenarios) {
-		it(`${s.name} -> ${s.expect![check.id]}`, async () => {
-			const v = await check.run(fakeCtx({ files: s.files, commands: s.commands }), params());
-			expect(v.status, v.summary).toBe(s.expect![check.id]);
-		});
-	}
-});
+describeTrainingScenarios(check.id, (h) => check.run(fakeCtx(h), params()));

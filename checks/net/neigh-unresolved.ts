@@ -23,7 +23,6 @@ import { z } from 'zod';
 import {
 	defineCheck,
 	error,
-	evidenceOf,
 	fail,
 	notUnderstood,
 	parsed,
@@ -31,13 +30,13 @@ import {
 	warn,
 	type Ctx,
 	type Evidence,
+	type ExecProbe,
 	type Parsed,
-	type Probe,
 	type Verdict,
 } from '../../src/core/check.ts';
-import type { ErrorCode } from '../../src/core/errors.ts';
 import { jsonUnsupported } from '../../src/core/parse/ip-link.ts';
 import { linesOf } from '../../src/core/parse/text.ts';
+import { codeForOutput, commandFailed, decide, execWhole, installHint, Undecided } from '../../src/core/parse/verdicts.ts';
 
 // --- params ------------------------------------------------------------------------------------
 
@@ -62,8 +61,6 @@ const NEXT_DONE = '#if-every-check-passes';
 export const UNRESOLVED = new Set(['INCOMPLETE', 'FAILED']);
 /** Every NUD state iproute2 prints (ip/ipneigh.c nud_state_a2n). */
 const STATES = new Set(['INCOMPLETE', 'REACHABLE', 'STALE', 'DELAY', 'PROBE', 'FAILED', 'NOARP', 'PERMANENT', 'NONE']);
-
-type ExecProbe = Extract<Probe, { kind: 'exec' }>;
 
 export const jsonProbe: ExecProbe = {
 	kind: 'exec',
@@ -302,44 +299,10 @@ export function evaluate(obs: Observation, params: Params): Verdict {
 
 // --- run ---------------------------------------------------------------------------------------
 
-class Undecided {
-	constructor(readonly verdict: Verdict) {}
-}
-
-function codeFor(text: string, reason = ''): ErrorCode {
-	if (text.trim() === '') return 'OutputEmpty';
-	if (!text.endsWith('\n') || /\bcut\b/.test(reason)) return 'OutputTruncated';
-	return 'OutputNotUnderstood';
-}
-
-function firstLine(text: string): string {
-	return (
-		text
-			.split('\n')
-			.find((l) => l.trim() !== '')
-			?.trim() ?? ''
-	);
-}
-
-async function execIp(ctx: Ctx, probe: ExecProbe, evidence: Evidence[]) {
-	const r = await ctx.exec(probe.argv, { timeoutMs: probe.timeoutMs ?? EXEC_TIMEOUT_MS });
-	evidence.push(evidenceOf(probe, r.stdout + r.stderr, [], { code: r.code, ...(r.truncated ? { truncated: true } : {}) }));
-	const cmd = probe.argv.join(' ');
-	if (r.code === 127)
-		throw new Undecided(
-			error('CommandMissing', `\`ip\` is not installed on this host (exit 127), so the check cannot run \`${cmd}\`.`, {
-				evidence,
-				hint: 'Install iproute2 (Debian, Ubuntu) or iproute (RHEL, CentOS, Fedora), or run the step by hand.',
-			}),
-		);
-	if (r.truncated) throw new Undecided(error('OutputTruncated', `The output of \`${cmd}\` was cut by the transport.`, { evidence }));
-	return { ...r, at: evidence.length - 1 };
-}
+const execIp = (ctx: Ctx, probe: ExecProbe, evidence: Evidence[]) => execWhole(ctx, probe, evidence, EXEC_TIMEOUT_MS, installHint('ip'));
 
 function failed(cmd: string, r: { code: number | null; stderr: string }, evidence: Evidence[]): Undecided {
-	return new Undecided(
-		error('CommandFailed', `\`${cmd}\` exited with ${r.code ?? 'a signal'}: ${firstLine(r.stderr) || '(no error output)'}`, { evidence }),
-	);
+	return new Undecided(commandFailed(cmd, r, { evidence }));
 }
 
 async function observe(ctx: Ctx, params: Params): Promise<Observation> {
@@ -356,7 +319,7 @@ async function observe(ctx: Ctx, params: Params): Promise<Observation> {
 		if (r.code !== 0) throw failed('ip -j neigh show', r, evidence);
 		table = parseNeighJson(r.stdout);
 	}
-	if (!table.ok) throw new Undecided(error(codeFor(r.stdout, table.reason), `${table.reason}.`, { evidence }));
+	if (!table.ok) throw new Undecided(error(codeForOutput(r.stdout, { reason: table.reason }), `${table.reason}.`, { evidence }));
 	const tableAt = r.at;
 	let stats: Neighbour[] | null = null;
 	let statsAt: number | null = null;
@@ -365,20 +328,15 @@ async function observe(ctx: Ctx, params: Params): Promise<Observation> {
 		const s = await execIp(ctx, probe, evidence);
 		if (s.code !== 0) throw failed(probe.argv.join(' '), s, evidence);
 		const p = parseNeighText(s.stdout);
-		if (!p.ok) throw new Undecided(error(codeFor(s.stdout, p.reason), `${p.reason}.`, { evidence }));
+		if (!p.ok) throw new Undecided(error(codeForOutput(s.stdout, { reason: p.reason }), `${p.reason}.`, { evidence }));
 		stats = p.value;
 		statsAt = s.at;
 	}
 	return { entries: table.value, stats, evidence, table: tableAt, statsAt, format };
 }
 
-export async function run(ctx: Ctx, params: Params): Promise<Verdict> {
-	try {
-		return evaluate(await observe(ctx, params), params);
-	} catch (e) {
-		if (e instanceof Undecided) return e.verdict;
-		throw e;
-	}
+export function run(ctx: Ctx, params: Params): Promise<Verdict> {
+	return decide(async () => evaluate(await observe(ctx, params), params));
 }
 
 export default defineCheck({

@@ -1,6 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { ExecResult, Verdict } from '../../src/core/check.ts';
+import { fixtures, HOSTILE_TEXT } from '../../test/support/check-tests.ts';
 import { fakeCtx, type FakeCommand, type FakeCtx } from '../../test/support/fake-ctx.ts';
 import check, {
 	evaluate,
@@ -16,9 +16,7 @@ import check, {
 	type PingRun,
 } from './path-mtu.ts';
 
-const FIXTURES = new URL('./fixtures/path-mtu/', import.meta.url);
-const fx = (name: string) => readFileSync(new URL(name, FIXTURES), 'utf8');
-const fixtureFiles = readdirSync(FIXTURES).filter((f) => f.endsWith('.txt'));
+const { fx, fixtureFiles } = fixtures(new URL('./fixtures/path-mtu/', import.meta.url));
 const params = (p: Record<string, unknown>): Params => check.params.parse(p);
 
 // --- parsers over every fixture --------------------------------------------------------------
@@ -187,10 +185,7 @@ describe('parsers over every fixture', () => {
 
 	it('parsers never throw, and never see a reply in hostile input', () => {
 		const nasty = [
-			'',
-			'\n',
-			'\0\n',
-			'x'.repeat(100_000),
+			...HOSTILE_TEXT,
 			'1 packets transmitted, 5 received, 0% packet loss\n',
 			'1 packets transmitted, 1 received, 0% packet loss\n',
 			'1 packets transmitted, 0 received, +1 errors, 100% packet loss\n',

@@ -42,13 +42,14 @@ import {
 	pass,
 	type Ctx,
 	type Evidence,
+	type ExecProbe,
 	type Facts,
 	type Parsed,
-	type Probe,
+	type ReadProbe,
 	type Verdict,
 } from '../../src/core/check.ts';
-import type { ErrorCode } from '../../src/core/errors.ts';
 import { parseRouteGet, type RouteGet } from '../../src/core/parse/ip-route.ts';
+import { codeForOutput, cutByTransport, decide, notInstalled, packageOf, Undecided } from '../../src/core/parse/verdicts.ts';
 
 // --- params ------------------------------------------------------------------------------------
 
@@ -121,9 +122,6 @@ export type Family = 'ipv4' | 'ipv6';
 export function familyOf(target: string): Family {
 	return target.includes(':') ? 'ipv6' : 'ipv4';
 }
-
-type ExecProbe = Extract<Probe, { kind: 'exec' }>;
-type ReadProbe = Extract<Probe, { kind: 'read' }>;
 
 export function pingArgv(target: string, size: number | 'SIZE'): string[] {
 	const v6 = familyOf(target) === 'ipv6' ? ['-6'] : [];
@@ -479,19 +477,6 @@ function describeFailure(a: Attempt): string {
 
 // --- run ---------------------------------------------------------------------------------------
 
-/** Thrown inside `run` to stop with an `error` verdict; never leaves this module. */
-class Undecided {
-	constructor(readonly verdict: Verdict) {}
-}
-
-function codeFor(text: string): ErrorCode {
-	if (text.trim() === '') return 'OutputEmpty';
-	if (!text.endsWith('\n')) return 'OutputTruncated';
-	return 'OutputNotUnderstood';
-}
-
-const PACKAGES = 'iputils-ping (Debian, Ubuntu) or iputils (RHEL, CentOS, Fedora)';
-
 /** One ping run at `size`, parsed and added to `evidence`, or stop with the error that says why it cannot be judged. */
 async function pingOnce(ctx: Ctx, target: string, size: number, evidence: Evidence[]): Promise<{ run: PingRun; evidence: Evidence }> {
 	const probe = pingProbe(target, size, `a ${size}-byte ping that may not be fragmented`);
@@ -500,17 +485,17 @@ async function pingOnce(ctx: Ctx, target: string, size: number, evidence: Eviden
 	const cmd = probe.argv.join(' ');
 	if (r.code === 127) {
 		evidence.push(evidenceOf(probe, output, [], { code: r.code }));
-		throw new Undecided(error('CommandMissing', `\`ping\` is not installed on this host (exit 127). Install ${PACKAGES}.`, { evidence }));
+		throw new Undecided(error('CommandMissing', `${notInstalled('ping')}. Install ${packageOf('ping')}.`, { evidence }));
 	}
 	if (r.truncated) {
 		evidence.push(evidenceOf(probe, output, [], { code: r.code, truncated: true }));
-		throw new Undecided(error('OutputTruncated', `The output of \`${cmd}\` was cut by the transport.`, { evidence }));
+		throw new Undecided(cutByTransport(cmd, { evidence }));
 	}
 	const p = parsePing(output);
 	const ev = evidenceOf(probe, output, p.ok ? p.lines : [], { code: r.code });
 	evidence.push(ev);
 	if (!p.ok) {
-		const code = r.code === 0 || r.code === 1 ? codeFor(output) : 'CommandFailed';
+		const code = r.code === 0 || r.code === 1 ? codeForOutput(output) : 'CommandFailed';
 		throw new Undecided(error(code, `\`${cmd}\` (exit ${r.code ?? 'by a signal'}): ${p.reason}.`, { evidence }));
 	}
 	const run = p.value;
@@ -524,8 +509,8 @@ async function pingOnce(ctx: Ctx, target: string, size: number, evidence: Eviden
 				evidence,
 				hint:
 					run.option === '6'
-						? `Run \`ping6 -M do -s SIZE -c 1 -W 1 -n ${target}\` by hand, or install a newer ${PACKAGES}.`
-						: `Install ${PACKAGES} (the iputils ping has -M do), or run the step by hand from a host that has it.`,
+						? `Run \`ping6 -M do -s SIZE -c 1 -W 1 -n ${target}\` by hand, or install a newer ${packageOf('ping')}.`
+						: `Install ${packageOf('ping')} (the iputils ping has -M do), or run the step by hand from a host that has it.`,
 			}),
 		);
 	}
@@ -695,13 +680,7 @@ export default defineCheck({
 			mtuProbe('DEV'),
 		];
 	},
-	async run(ctx, params) {
-		try {
-			const obs = await observe(ctx, params);
-			return evaluate(obs, params);
-		} catch (e) {
-			if (e instanceof Undecided) return { ...e.verdict, next: '#measure-the-path-mtu' };
-			throw e;
-		}
+	run(ctx, params) {
+		return decide(async () => evaluate(await observe(ctx, params), params), '#measure-the-path-mtu');
 	},
 });

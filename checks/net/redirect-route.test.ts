@@ -1,7 +1,6 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseRunbook } from '../../src/core/runbooks-node.ts';
-import { fakeCtx, type FakeCommand } from '../../test/support/fake-ctx.ts';
+import { expectRunbookEmbeds, fixtures } from '../../test/support/check-tests.ts';
+import { callOf, fakeCtx, type FakeCommand } from '../../test/support/fake-ctx.ts';
 import check, {
 	classifyRouteError,
 	parseRouteGet,
@@ -11,9 +10,7 @@ import check, {
 	type RouteGet,
 } from './redirect-route.ts';
 
-const FIXTURES = new URL('./fixtures/redirect-route/', import.meta.url);
-const fx = (name: string) => readFileSync(new URL(name, FIXTURES), 'utf8');
-const fixtureFiles = readdirSync(FIXTURES).filter((f) => f.endsWith('.txt'));
+const { fx, fixtureFiles } = fixtures(new URL('./fixtures/redirect-route/', import.meta.url));
 const params = (p: Record<string, unknown>): Params => check.params.parse(p);
 
 // --- parsers over every fixture --------------------------------------------------------------
@@ -267,7 +264,7 @@ describe('net.redirect-route run()', () => {
 			[argvJ(HAIRPIN)]: { stderr: 'Option "-j" is unknown, try "ip -help".\n', code: 255 },
 			[argvT(HAIRPIN)]: { stdout: fx('debian12-k6.18-hairpin.route-get.txt') },
 		});
-		const announced = check.probes(params(HAIRPIN)).map((p) => (p.kind === 'read' ? `read ${p.path}` : `exec ${p.argv.join(' ')}`));
+		const announced = check.probes(params(HAIRPIN)).map(callOf);
 		expect(ctx.calls.toSorted()).toEqual(announced.toSorted());
 	});
 
@@ -282,10 +279,7 @@ describe('net.redirect-route run()', () => {
 });
 
 describe('the runbook that embeds it', () => {
-	const file = new URL('../../content/runbooks/icmp-redirect-copp.mdx', import.meta.url);
-	it.skipIf(!existsSync(file))('every anchor in nextSteps is a heading of icmp-redirect-copp (skipped until that runbook exists)', () => {
-		const rb = parseRunbook('icmp-redirect-copp', readFileSync(file, 'utf8'));
-		expect(rb.checks).toContain(check.id);
-		for (const anchor of check.nextSteps) expect(rb.anchors).toContain(anchor);
+	it('every anchor in nextSteps is a heading of icmp-redirect-copp', () => {
+		expectRunbookEmbeds(check, 'icmp-redirect-copp');
 	});
 });

@@ -39,14 +39,15 @@ import {
 	pass,
 	type Ctx,
 	type Evidence,
+	type ExecProbe,
 	type ExecResult,
 	type Facts,
 	type Parsed,
-	type Probe,
+	type ReadProbe,
 	type Verdict,
 } from '../../src/core/check.ts';
-import type { ErrorCode } from '../../src/core/errors.ts';
 import { parseRouteGet as parseSharedRouteGet } from '../../src/core/parse/ip-route.ts';
+import { codeForOutput, decide, installHint, notInstalled, Undecided } from '../../src/core/parse/verdicts.ts';
 
 // --- params ------------------------------------------------------------------------------------
 
@@ -64,9 +65,6 @@ export type Params = z.infer<typeof ParamsSchema>;
 
 const EXEC_TIMEOUT_MS = 10_000;
 const CONF = '/proc/sys/net/ipv4/conf';
-
-type ReadProbe = Extract<Probe, { kind: 'read' }>;
-type ExecProbe = Extract<Probe, { kind: 'exec' }>;
 
 const jsonProbe = (p: Params): ExecProbe => ({
 	kind: 'exec',
@@ -104,7 +102,6 @@ export interface RouteGet {
 	/** The RTCF flags iproute2 prints after `cache`: `redirect`, `local`, `redirected`, ... */
 	cache: string[];
 }
-
 
 /**
  * `ip -j route get`: one-element array, e.g.
@@ -269,16 +266,6 @@ export function evaluate(obs: Observation, params: Params): Verdict {
 
 // --- run ---------------------------------------------------------------------------------------
 
-class Undecided {
-	constructor(readonly verdict: Verdict) {}
-}
-
-function codeFor(text: string): ErrorCode {
-	if (text.trim() === '') return 'OutputEmpty';
-	if (!text.endsWith('\n')) return 'OutputTruncated';
-	return 'OutputNotUnderstood';
-}
-
 async function exec(ctx: Ctx, probe: ExecProbe): Promise<ExecResult> {
 	return ctx.exec(probe.argv, { timeoutMs: probe.timeoutMs ?? EXEC_TIMEOUT_MS });
 }
@@ -296,15 +283,11 @@ async function askKernel(ctx: Ctx, params: Params, evidence: Evidence[]): Promis
 	if (r.code === 127) {
 		evidence.push(evidenceOf(probe, output, [], extra));
 		throw new Undecided(
-			error(
-				'CommandMissing',
-				'`ip` is not installed on this host (exit 127), so the check cannot ask the kernel how it routes this packet.',
-				{
-					evidence,
-					next: SELF,
-					hint: 'Install iproute2 (Debian, Ubuntu) or iproute (RHEL, CentOS), or run the step by hand.',
-				},
-			),
+			error('CommandMissing', `${notInstalled('ip')}, so the check cannot ask the kernel how it routes this packet.`, {
+				evidence,
+				next: SELF,
+				hint: installHint('ip'),
+			}),
 		);
 	}
 	if (r.code !== 0) {
@@ -318,7 +301,7 @@ async function askKernel(ctx: Ctx, params: Params, evidence: Evidence[]): Promis
 	evidence.push(evidenceOf(probe, output, p.ok ? p.lines : [], extra));
 	if (!p.ok)
 		throw new Undecided(
-			error(r.truncated ? 'OutputTruncated' : codeFor(r.stdout), `\`${probe.argv.join(' ')}\`: ${p.reason}.`, { evidence, next: SELF }),
+			error(codeForOutput(r.stdout, { truncated: r.truncated }), `\`${probe.argv.join(' ')}\`: ${p.reason}.`, { evidence, next: SELF }),
 		);
 	return { ok: true, route: p.value };
 }
@@ -357,14 +340,11 @@ export default defineCheck({
 	probes(params) {
 		return [jsonProbe(params), textProbe(params), ...readProbes(params.iif)];
 	},
-	async run(ctx, params) {
-		try {
+	run(ctx, params) {
+		return decide(async () => {
 			const obs = await observe(ctx, params);
 			ctx.progress('comparing', 0.95);
 			return evaluate(obs, params);
-		} catch (e) {
-			if (e instanceof Undecided) return e.verdict;
-			throw e;
-		}
+		});
 	},
 });

@@ -39,13 +39,23 @@ import {
 	type Ctx,
 	type Diagram,
 	type Evidence,
+	type ExecProbe,
 	type Parsed,
-	type Probe,
+	type ReadProbe,
 	type Verdict,
 } from '../../src/core/check.ts';
-import type { ErrorCode } from '../../src/core/errors.ts';
 import { isNoSuchDirectory, parseBondingList, parseProcBonding } from '../../src/core/parse/bonding.ts';
 import { jsonUnsupported, parseIpLinkJson, parseIpLinkText, type Link, type LinkGraph } from '../../src/core/parse/ip-link.ts';
+import {
+	codeForOutput,
+	commandFailed,
+	decide,
+	execWhole,
+	exitedWith,
+	installHint,
+	notInstalled,
+	Undecided,
+} from '../../src/core/parse/verdicts.ts';
 
 // --- params ------------------------------------------------------------------------------------
 
@@ -60,9 +70,6 @@ const NEXT_DELETE = '#delete-the-stray-device';
 const NEXT_BOND = '#check-the-bond-itself';
 export const VLAN_CONFIG = '/proc/net/vlan/config';
 export const BONDING_DIR = '/proc/net/bonding';
-
-type ReadProbe = Extract<Probe, { kind: 'read' }>;
-type ExecProbe = Extract<Probe, { kind: 'exec' }>;
 
 export const jsonProbe: ExecProbe = {
 	kind: 'exec',
@@ -336,58 +343,14 @@ export function evaluate(obs: Observation): Verdict {
 
 // --- run ---------------------------------------------------------------------------------------
 
-/** Thrown inside `run` to stop with an `error` verdict; never leaves this module. */
-class Undecided {
-	constructor(readonly verdict: Verdict) {}
-}
-
-function codeFor(text: string, reason = ''): ErrorCode {
-	if (text.trim() === '') return 'OutputEmpty';
-	if (!text.endsWith('\n') || /\bcut\b/.test(reason)) return 'OutputTruncated';
-	return 'OutputNotUnderstood';
-}
-
-function firstLine(text: string): string {
-	return (
-		text
-			.split('\n')
-			.find((l) => l.trim() !== '')
-			?.trim() ?? ''
-	);
-}
-
-const IPROUTE_HINT = 'Install iproute2 (Debian, Ubuntu) or iproute (RHEL, CentOS, Fedora), or run the step by hand.';
-
-async function execIp(
-	ctx: Ctx,
-	probe: ExecProbe,
-	evidence: Evidence[],
-): Promise<{ stdout: string; stderr: string; code: number | null; at: number }> {
-	const r = await ctx.exec(probe.argv, { timeoutMs: probe.timeoutMs ?? EXEC_TIMEOUT_MS });
-	evidence.push(evidenceOf(probe, r.stdout + r.stderr, [], { code: r.code, ...(r.truncated ? { truncated: true } : {}) }));
-	const cmd = probe.argv.join(' ');
-	if (r.code === 127)
-		throw new Undecided(
-			error('CommandMissing', `\`ip\` is not installed on this host (exit 127), so the check cannot run \`${cmd}\`.`, {
-				evidence,
-				hint: IPROUTE_HINT,
-			}),
-		);
-	if (r.truncated) throw new Undecided(error('OutputTruncated', `The output of \`${cmd}\` was cut by the transport.`, { evidence }));
-	return { ...r, at: evidence.length - 1 };
-}
+const execIp = (ctx: Ctx, probe: ExecProbe, evidence: Evidence[]) => execWhole(ctx, probe, evidence, EXEC_TIMEOUT_MS, installHint('ip'));
 
 /** Text form: the listing plus what /proc says about VLANs and bond slaves. */
 async function observeText(ctx: Ctx, evidence: Evidence[]): Promise<Observation> {
 	const r = await execIp(ctx, textProbe, evidence);
-	if (r.code !== 0)
-		throw new Undecided(
-			error('CommandFailed', `\`ip -d link show\` exited with ${r.code ?? 'a signal'}: ${firstLine(r.stderr) || '(no error output)'}`, {
-				evidence,
-			}),
-		);
+	if (r.code !== 0) throw new Undecided(commandFailed('ip -d link show', r, { evidence }));
 	const graph = parseIpLinkText(r.stdout);
-	if (!graph.ok) throw new Undecided(error(codeFor(r.stdout, graph.reason), `${graph.reason}.`, { evidence }));
+	if (!graph.ok) throw new Undecided(error(codeForOutput(r.stdout, { reason: graph.reason }), `${graph.reason}.`, { evidence }));
 	const listing = r.at;
 
 	let vlanConfig: VlanConfigRow[] | null = null;
@@ -397,34 +360,24 @@ async function observeText(ctx: Ctx, evidence: Evidence[]): Promise<Observation>
 	if (vc !== null) {
 		vlanConfigAt = evidence.length - 1;
 		const p = parseVlanConfig(vc);
-		if (!p.ok) throw new Undecided(error(codeFor(vc, p.reason), `${p.reason}.`, { evidence }));
+		if (!p.ok) throw new Undecided(error(codeForOutput(vc, { reason: p.reason }), `${p.reason}.`, { evidence }));
 		vlanConfig = p.value;
 	}
 
 	const ls = await ctx.exec(lsProbe.argv, { timeoutMs: EXEC_TIMEOUT_MS });
 	evidence.push(evidenceOf(lsProbe, ls.stdout + ls.stderr, [], { code: ls.code }));
 	let bonds: string[] = [];
-	if (ls.code === 127)
-		throw new Undecided(
-			error('CommandMissing', '`ls` is not installed on this host (exit 127).', {
-				evidence,
-				hint: 'Install coreutils, or run the step by hand.',
-			}),
-		);
+	if (ls.code === 127) throw new Undecided(error('CommandMissing', `${notInstalled('ls')}.`, { evidence, hint: installHint('ls') }));
 	if (ls.code === 0) {
 		const names = parseBondingList(ls.stdout);
-		if (!names.ok) throw new Undecided(error(codeFor(ls.stdout, names.reason), `${names.reason}.`, { evidence }));
+		if (!names.ok) throw new Undecided(error(codeForOutput(ls.stdout, { reason: names.reason }), `${names.reason}.`, { evidence }));
 		bonds = names.value;
 	} else if (!isNoSuchDirectory(ls.stderr)) {
 		throw new Undecided(
-			error(
-				'OutputNotUnderstood',
-				`\`ls ${BONDING_DIR}\` exited with ${ls.code ?? 'a signal'}: ${firstLine(ls.stderr) || '(no error output)'}`,
-				{
-					evidence,
-					hint: 'Run `ls /proc/net/bonding` by hand: no such directory means no bonding driver; anything else is worth reading.',
-				},
-			),
+			error('OutputNotUnderstood', exitedWith(`ls ${BONDING_DIR}`, ls), {
+				evidence,
+				hint: 'Run `ls /proc/net/bonding` by hand: no such directory means no bonding driver; anything else is worth reading.',
+			}),
 		);
 	}
 
@@ -437,7 +390,7 @@ async function observeText(ctx: Ctx, evidence: Evidence[]): Promise<Observation>
 		// Gone between ls and cat: the bond was just deleted; the listing still tells its slaves.
 		if (text === null) continue;
 		const p = parseProcBonding(text);
-		if (!p.ok) throw new Undecided(error(codeFor(text, p.reason), `${probe.path}: ${p.reason}.`, { evidence }));
+		if (!p.ok) throw new Undecided(error(codeForOutput(text, { reason: p.reason }), `${probe.path}: ${p.reason}.`, { evidence }));
 		bondSlaves[bond] = p.value.slaves.map((s) => ({ slave: s.name, line: s.line }));
 		bondFileAt[bond] = evidence.length - 1;
 	}
@@ -449,24 +402,15 @@ async function observe(ctx: Ctx): Promise<Observation> {
 	const r = await execIp(ctx, jsonProbe, evidence);
 	if (r.code !== 0) {
 		if (jsonUnsupported(r.stderr)) return observeText(ctx, evidence);
-		throw new Undecided(
-			error('CommandFailed', `\`ip -d -j link show\` exited with ${r.code ?? 'a signal'}: ${firstLine(r.stderr) || '(no error output)'}`, {
-				evidence,
-			}),
-		);
+		throw new Undecided(commandFailed('ip -d -j link show', r, { evidence }));
 	}
 	const graph = parseIpLinkJson(r.stdout);
-	if (!graph.ok) throw new Undecided(error(codeFor(r.stdout, graph.reason), `${graph.reason}.`, { evidence }));
+	if (!graph.ok) throw new Undecided(error(codeForOutput(r.stdout, { reason: graph.reason }), `${graph.reason}.`, { evidence }));
 	return { graph: graph.value, proc: null, evidence, listing: r.at, vlanConfigAt: null, bondFileAt: {} };
 }
 
-export async function run(ctx: Ctx): Promise<Verdict> {
-	try {
-		return evaluate(await observe(ctx));
-	} catch (e) {
-		if (e instanceof Undecided) return e.verdict;
-		throw e;
-	}
+export function run(ctx: Ctx): Promise<Verdict> {
+	return decide(async () => evaluate(await observe(ctx)));
 }
 
 export default defineCheck({

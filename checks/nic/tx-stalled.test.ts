@@ -1,13 +1,10 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Verdict } from '../../src/core/check.ts';
-import { parseRunbook } from '../../src/core/runbooks-node.ts';
-import { fakeCtx, type FakeCtx } from '../../test/support/fake-ctx.ts';
+import { expectRunbookEmbeds, fixtures, HOSTILE_TEXT, itIsReadOnlyOnLinux } from '../../test/support/check-tests.ts';
+import { callOf, fakeCtx, type FakeCtx } from '../../test/support/fake-ctx.ts';
 import check, { COUNTERS, evaluate, parseCounter, parseOperstate, type Observation, type Params, type Sample } from './tx-stalled.ts';
 
-const FIXTURES = new URL('./fixtures/tx-stalled/', import.meta.url);
-const fx = (name: string) => readFileSync(new URL(name, FIXTURES), 'utf8');
-const fixtureFiles = readdirSync(FIXTURES).filter((f) => f.endsWith('.txt'));
+const { fx, fixtureFiles } = fixtures(new URL('./fixtures/tx-stalled/', import.meta.url));
 const params = (p: Record<string, unknown> = {}): Params => check.params.parse({ iface: 'eth0', ...p });
 
 // --- parsers over every fixture --------------------------------------------------------------
@@ -66,19 +63,7 @@ describe('parsers over every fixture', () => {
 		expect(parseOperstate(fx('debian12-de-absent.cat-stderr.txt')).ok).toBe(false);
 	});
 	it('parsers never throw on hostile input', () => {
-		for (const text of [
-			'',
-			'\n',
-			'\0\n',
-			'x'.repeat(100_000),
-			'-1\n',
-			'1e9\n',
-			'12 \n',
-			'99999999999999999999\n',
-			'UP\n',
-			'up\nup\n',
-			'\uFFFD\n',
-		]) {
+		for (const text of [...HOSTILE_TEXT, '-1\n', '1e9\n', '12 \n', '99999999999999999999\n', 'UP\n', 'up\nup\n', '\uFFFD\n']) {
 			expect(parseCounter(text).ok).toBe(false);
 			expect(parseOperstate(text).ok).toBe(false);
 		}
@@ -284,11 +269,7 @@ describe('run', () => {
 // --- contract ------------------------------------------------------------------------------------
 
 describe('contract', () => {
-	it('is read-only, linux-only, with an id matching its path', () => {
-		expect(check.id).toBe('nic.tx-stalled');
-		expect(check.mutates).toBe(false);
-		expect(check.platforms).toEqual(['linux']);
-	});
+	itIsReadOnlyOnLinux(check, 'nic.tx-stalled');
 	it.each([
 		[{ iface: 'eth0' }, true],
 		[{ iface: 'eth0', intervalMs: 200 }, true],
@@ -307,29 +288,23 @@ describe('contract', () => {
 		expect(params().intervalMs).toBe(2000);
 	});
 	it('probes list every file once, and the listing used when the interface is absent', () => {
-		expect(check.probes(params({ iface: 'ens3' })).map((p) => (p.kind === 'read' ? `read ${p.path}` : `exec ${p.argv.join(' ')}`))).toEqual(
-			[
-				'read /sys/class/net/ens3/operstate',
-				'read /sys/class/net/ens3/statistics/tx_packets',
-				'read /sys/class/net/ens3/statistics/rx_packets',
-				'read /sys/class/net/ens3/statistics/tx_errors',
-				'read /sys/class/net/ens3/statistics/tx_dropped',
-				'exec ls /sys/class/net',
-			],
-		);
+		expect(check.probes(params({ iface: 'ens3' })).map(callOf)).toEqual([
+			'read /sys/class/net/ens3/operstate',
+			'read /sys/class/net/ens3/statistics/tx_packets',
+			'read /sys/class/net/ens3/statistics/rx_packets',
+			'read /sys/class/net/ens3/statistics/tx_errors',
+			'read /sys/class/net/ens3/statistics/tx_dropped',
+			'exec ls /sys/class/net',
+		]);
 	});
 	it('run only reads and runs what probes announce', async () => {
-		const announced = check.probes(params()).map((p) => (p.kind === 'read' ? `read ${p.path}` : `exec ${p.argv.join(' ')}`));
+		const announced = check.probes(params()).map(callOf);
 		for (const ctx of [sampled(capture('wedged-t0'), capture('wedged-t1')), sampled({}, {})]) {
 			await runOn(ctx);
 			for (const c of ctx.calls) expect(announced).toContain(c);
 		}
 	});
-	const runbook = new URL('../../content/runbooks/ufo-raw-socket-virtio.mdx', import.meta.url);
-	// The runbook is written alongside this check (issue 3); until it lands there is nothing to hold the anchors against.
-	it.skipIf(!existsSync(runbook))('every next step is a heading of ufo-raw-socket-virtio.mdx, which embeds this check', () => {
-		const rb = parseRunbook('ufo-raw-socket-virtio', readFileSync(runbook, 'utf8'));
-		expect(rb.checks).toContain(check.id);
-		for (const anchor of check.nextSteps) expect(rb.anchors).toContain(anchor);
+	it('every next step is a heading of ufo-raw-socket-virtio.mdx, which embeds this check', () => {
+		expectRunbookEmbeds(check, 'ufo-raw-socket-virtio');
 	});
 });

@@ -39,10 +39,10 @@ import {
 	type Evidence,
 	type Facts,
 	type Parsed,
-	type Probe,
+	type ReadProbe,
 	type Verdict,
 } from '../../src/core/check.ts';
-import type { ErrorCode } from '../../src/core/errors.ts';
+import { codeForOutput, decide, interfacesProbe, noSuchInterface, Undecided } from '../../src/core/parse/verdicts.ts';
 
 // --- params ------------------------------------------------------------------------------------
 
@@ -66,9 +66,6 @@ export type Params = z.infer<typeof ParamsSchema>;
 
 // --- probes ------------------------------------------------------------------------------------
 
-type ReadProbe = Extract<Probe, { kind: 'read' }>;
-type ExecProbe = Extract<Probe, { kind: 'exec' }>;
-
 export const COUNTERS = ['tx_packets', 'rx_packets', 'tx_errors', 'tx_dropped'] as const;
 export type Counter = (typeof COUNTERS)[number];
 
@@ -82,12 +79,6 @@ const counterProbe = (iface: string, counter: Counter, intervalMs: number): Read
 	path: `/sys/class/net/${iface}/statistics/${counter}`,
 	why: `${counter}, read twice ${intervalMs} ms apart`,
 });
-const lsProbe: ExecProbe = {
-	kind: 'exec',
-	argv: ['ls', '/sys/class/net'],
-	why: 'only when the interface does not exist: the interfaces this host has',
-	timeoutMs: 10_000,
-};
 
 // --- parsers -----------------------------------------------------------------------------------
 
@@ -190,28 +181,6 @@ export function evaluate(obs: Observation): Verdict {
 
 // --- run ---------------------------------------------------------------------------------------
 
-class Undecided {
-	constructor(readonly verdict: Verdict) {}
-}
-
-function codeFor(text: string): ErrorCode {
-	if (text.trim() === '') return 'OutputEmpty';
-	if (!text.endsWith('\n')) return 'OutputTruncated';
-	return 'OutputNotUnderstood';
-}
-
-async function absent(ctx: Ctx, iface: string, evidence: Evidence[]): Promise<Undecided> {
-	const r = await ctx.exec(lsProbe.argv, { timeoutMs: lsProbe.timeoutMs });
-	evidence.push(evidenceOf(lsProbe, r.stdout + r.stderr, [], { code: r.code }));
-	const list = r.code === 0 ? r.stdout.split('\n').filter(Boolean).join(', ') : '';
-	return new Undecided(
-		error('InvalidParams', `There is no interface ${iface} on this host${list ? ` (it has: ${list})` : ''}.`, {
-			evidence,
-			hint: "Run the check again with iface set to the VM's NIC (`ip -br link` lists them).",
-		}),
-	);
-}
-
 async function readParsed<T>(
 	ctx: Ctx,
 	probe: ReadProbe,
@@ -235,7 +204,7 @@ async function readParsed<T>(
 		);
 	}
 	const p = parse(text);
-	if (!p.ok) throw new Undecided(error(codeFor(text), `${probe.path}: ${p.reason}.`, { evidence }));
+	if (!p.ok) throw new Undecided(error(codeForOutput(text), `${probe.path}: ${p.reason}.`, { evidence }));
 	evidence.at(-1)!.lines = p.lines;
 	return p.value;
 }
@@ -255,9 +224,12 @@ async function observe(ctx: Ctx, params: Params): Promise<Observation> {
 	const op = operstateProbe(iface);
 	const opText = await ctx.read(op.path);
 	evidence.push(evidenceOf(op, opText ?? ''));
-	if (opText === null) throw await absent(ctx, iface, evidence);
+	if (opText === null)
+		throw new Undecided(
+			await noSuchInterface(ctx, iface, evidence, "Run the check again with iface set to the VM's NIC (`ip -br link` lists them)."),
+		);
 	const operstate = parseOperstate(opText);
-	if (!operstate.ok) throw new Undecided(error(codeFor(opText), `${op.path}: ${operstate.reason}.`, { evidence }));
+	if (!operstate.ok) throw new Undecided(error(codeForOutput(opText), `${op.path}: ${operstate.reason}.`, { evidence }));
 	evidence.at(-1)!.lines = operstate.lines;
 
 	const first = await sample(ctx, params, evidence, 'first sample');
@@ -277,14 +249,9 @@ export default defineCheck({
 	nextSteps: ['#recover-the-wedged-vm', '#is-this-host-at-risk', '#if-it-is-not-ufo'],
 	params: ParamsSchema,
 	probes(params) {
-		return [operstateProbe(params.iface), ...COUNTERS.map((c) => counterProbe(params.iface, c, params.intervalMs)), lsProbe];
+		return [operstateProbe(params.iface), ...COUNTERS.map((c) => counterProbe(params.iface, c, params.intervalMs)), interfacesProbe];
 	},
-	async run(ctx, params) {
-		try {
-			return evaluate(await observe(ctx, params));
-		} catch (e) {
-			if (e instanceof Undecided) return e.verdict;
-			throw e;
-		}
+	run(ctx, params) {
+		return decide(async () => evaluate(await observe(ctx, params)));
 	},
 });

@@ -1,15 +1,12 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Verdict } from '../../src/core/check.ts';
 import { parseEthtoolDriver } from '../../src/core/parse/ethtool.ts';
 import { parseKernelRelease } from '../../src/core/parse/kernel.ts';
-import { parseRunbook } from '../../src/core/runbooks-node.ts';
-import { fakeCtx, type FakeCommand, type FakeHost } from '../../test/support/fake-ctx.ts';
+import { expectRunbookEmbeds, fixtures, HOSTILE_TEXT, itIsReadOnlyOnLinux } from '../../test/support/check-tests.ts';
+import { callOf, fakeCtx, type FakeCommand, type FakeHost } from '../../test/support/fake-ctx.ts';
 import check, { ax88179Fix, parseSysfsPath, type Params } from './usb-attached.ts';
 
-const FIXTURES = new URL('./fixtures/usb-attached/', import.meta.url);
-const fx = (name: string) => readFileSync(new URL(name, FIXTURES), 'utf8');
-const fixtureFiles = readdirSync(FIXTURES).filter((f) => f.endsWith('.txt'));
+const { fx, fixtureFiles } = fixtures(new URL('./fixtures/usb-attached/', import.meta.url));
 const params = (p: Record<string, unknown> = {}): Params => check.params.parse({ iface: 'eth0', ...p });
 
 // --- parsers over every fixture --------------------------------------------------------------
@@ -124,16 +121,7 @@ describe('parsers over every fixture', () => {
 		expect(parseSysfsPath('/sys/devices/virtual/net/lo\n/sys/devices/virtual/net/lo\n', 'lo').ok).toBe(false);
 	});
 	it('parsers never throw on hostile input', () => {
-		for (const text of [
-			'',
-			'\n',
-			'\0\n',
-			'x'.repeat(100_000),
-			'\uFFFD\n',
-			'driver:\n',
-			'bus-info: usb-1\ndriver: x\n',
-			'driver: x\ndriver: y\nbus-info: \n',
-		]) {
+		for (const text of [...HOSTILE_TEXT, '\uFFFD\n', 'driver:\n', 'bus-info: usb-1\ndriver: x\n', 'driver: x\ndriver: y\nbus-info: \n']) {
 			expect(parseEthtoolDriver(text).ok).toBe(false);
 			expect(parseSysfsPath(text, 'eth0').ok).toBe(false);
 			expect(parseKernelRelease(text).ok).toBe(false);
@@ -427,11 +415,7 @@ describe('run: output it cannot decide on -> error', () => {
 // --- contract ------------------------------------------------------------------------------------
 
 describe('contract', () => {
-	it('is read-only, linux-only, with an id matching its path', () => {
-		expect(check.id).toBe('nic.usb-attached');
-		expect(check.mutates).toBe(false);
-		expect(check.platforms).toEqual(['linux']);
-	});
+	itIsReadOnlyOnLinux(check, 'nic.usb-attached');
 	it.each([
 		[{ iface: 'eth0' }, true],
 		[{ iface: 'enx00e04c680001' }, true],
@@ -458,16 +442,11 @@ describe('contract', () => {
 		await check.run(ctx, params({ iface: 'nosuch0' }));
 		const ctx2 = fakeCtx(host({ readlink: usbPath('eth0'), ethtool: 'arranged-ax88179_178a.ethtool-i.txt' }));
 		await check.run(ctx2, params());
-		const announced = (iface: string) =>
-			check.probes(params({ iface })).map((p) => (p.kind === 'exec' ? `exec ${p.argv.join(' ')}` : `read ${p.path}`));
+		const announced = (iface: string) => check.probes(params({ iface })).map(callOf);
 		for (const c of ctx.calls) expect(announced('nosuch0')).toContain(c);
 		for (const c of ctx2.calls) expect(announced('eth0')).toContain(c);
 	});
-	const runbook = new URL('../../content/runbooks/usb-nic-trailer.mdx', import.meta.url);
-	// The runbook is written alongside this check (issue 3); until it lands there is nothing to hold the anchors against.
-	it.skipIf(!existsSync(runbook))('every next step is a heading of usb-nic-trailer.mdx, which embeds this check', () => {
-		const rb = parseRunbook('usb-nic-trailer', readFileSync(runbook, 'utf8'));
-		expect(rb.checks).toContain(check.id);
-		for (const anchor of check.nextSteps) expect(rb.anchors).toContain(anchor);
+	it('every next step is a heading of usb-nic-trailer.mdx, which embeds this check', () => {
+		expectRunbookEmbeds(check, 'usb-nic-trailer');
 	});
 });

@@ -40,7 +40,6 @@ import { z } from 'zod';
 import {
 	defineCheck,
 	error,
-	evidenceOf,
 	fail,
 	InterfaceName,
 	notUnderstood,
@@ -50,14 +49,24 @@ import {
 	warn,
 	type Ctx,
 	type Evidence,
+	type ExecProbe,
 	type Facts,
 	type Parsed,
-	type Probe,
 	type Verdict,
 } from '../../src/core/check.ts';
-import type { ErrorCode } from '../../src/core/errors.ts';
 import { busKind, ethtoolNoDevice, parseEthtoolDriver, type DriverInfo } from '../../src/core/parse/ethtool.ts';
 import { atLeast, compareVersions, parseKernelRelease, type KernelRelease } from '../../src/core/parse/kernel.ts';
+import {
+	codeForOutput,
+	commandFailed,
+	cutByTransport,
+	decide,
+	execRecorded,
+	installOrRunByHand,
+	interfacesProbe,
+	noSuchInterface,
+	Undecided,
+} from '../../src/core/parse/verdicts.ts';
 
 // --- params ------------------------------------------------------------------------------------
 
@@ -177,7 +186,6 @@ export function ax88179Fix(k: KernelRelease): { state: FixState; why: string } {
 
 // --- probes ------------------------------------------------------------------------------------
 
-type ExecProbe = Extract<Probe, { kind: 'exec' }>;
 const EXEC_TIMEOUT_MS = 10_000;
 
 const readlinkProbe = (iface: string): ExecProbe => ({
@@ -196,12 +204,6 @@ const unameProbe: ExecProbe = {
 	kind: 'exec',
 	argv: ['uname', '-r'],
 	why: 'kernel release: ax88179_178a is fixed in 5.8 and in some stable trees',
-	timeoutMs: EXEC_TIMEOUT_MS,
-};
-const lsProbe: ExecProbe = {
-	kind: 'exec',
-	argv: ['ls', '/sys/class/net'],
-	why: 'only when the interface does not exist: the interfaces this host has',
 	timeoutMs: EXEC_TIMEOUT_MS,
 };
 
@@ -336,63 +338,14 @@ export function evaluate(obs: Observation): Verdict {
 
 // --- run ---------------------------------------------------------------------------------------
 
-/** Thrown inside `run` to stop with an `error` verdict; never leaves this module. */
-class Undecided {
-	constructor(readonly verdict: Verdict) {}
-}
-
-function codeFor(text: string, truncated?: boolean): ErrorCode {
-	if (truncated) return 'OutputTruncated';
-	if (text.trim() === '') return 'OutputEmpty';
-	if (!text.endsWith('\n')) return 'OutputTruncated';
-	return 'OutputNotUnderstood';
-}
-
-function firstLine(text: string): string {
-	return (
-		text
-			.split('\n')
-			.find((l) => l.trim() !== '')
-			?.trim() ?? ''
-	);
-}
-
-/** The package that provides each command, Debian / RHEL. */
-const PACKAGE: Readonly<Record<string, string>> = {
-	ethtool: 'ethtool (Debian, Ubuntu, RHEL: package ethtool)',
-	readlink: 'readlink (package coreutils)',
-	uname: 'uname (package coreutils)',
-	ls: 'ls (package coreutils)',
-};
-
 async function execProbe(ctx: Ctx, probe: ExecProbe, evidence: Evidence[]) {
-	const r = await ctx.exec(probe.argv, { timeoutMs: probe.timeoutMs ?? EXEC_TIMEOUT_MS });
-	evidence.push(evidenceOf(probe, r.stdout + r.stderr, [], { code: r.code, ...(r.truncated ? { truncated: true } : {}) }));
-	const cmd = probe.argv[0]!;
-	if (r.code === 127) {
-		throw new Undecided(
-			error(
-				'CommandMissing',
-				`\`${cmd}\` is not installed on this host (exit 127): install ${PACKAGE[cmd] ?? cmd}, or run the step by hand.`,
-				{
-					evidence,
-					hint: `Install ${PACKAGE[cmd] ?? cmd}; or run \`${probe.argv.join(' ')}\` by hand where it is installed.`,
-				},
-			),
-		);
-	}
+	const r = await execRecorded(ctx, probe, evidence, EXEC_TIMEOUT_MS);
+	if (r.code === 127) throw new Undecided(installOrRunByHand(probe, evidence));
 	return r;
 }
 
-async function absent(ctx: Ctx, iface: string, evidence: Evidence[]): Promise<Verdict> {
-	const r = await ctx.exec(lsProbe.argv, { timeoutMs: EXEC_TIMEOUT_MS });
-	evidence.push(evidenceOf(lsProbe, r.stdout + r.stderr, [], { code: r.code }));
-	const list = r.code === 0 ? r.stdout.split('\n').filter(Boolean).join(', ') : '';
-	return error('InvalidParams', `There is no interface ${iface} on this host${list ? ` (it has: ${list})` : ''}.`, {
-		evidence,
-		hint: 'Run the check again with iface set to the NIC the traffic enters by (`ip -br link` lists them).',
-	});
-}
+const absent = (ctx: Ctx, iface: string, evidence: Evidence[]) =>
+	noSuchInterface(ctx, iface, evidence, 'Run the check again with iface set to the NIC the traffic enters by (`ip -br link` lists them).');
 
 async function observe(ctx: Ctx, params: Params): Promise<Observation> {
 	const evidence: Evidence[] = [];
@@ -400,19 +353,9 @@ async function observe(ctx: Ctx, params: Params): Promise<Observation> {
 
 	ctx.progress('locating the interface in sysfs', 0.1);
 	const rl = await execProbe(ctx, readlinkProbe(iface), evidence);
-	if (rl.code !== 0) {
-		throw new Undecided(
-			error(
-				'CommandFailed',
-				`\`readlink -f /sys/class/net/${iface}\` exited with ${rl.code ?? 'a signal'}: ${firstLine(rl.stderr) || '(no error output)'}`,
-				{
-					evidence,
-				},
-			),
-		);
-	}
+	if (rl.code !== 0) throw new Undecided(commandFailed(`readlink -f /sys/class/net/${iface}`, rl, { evidence }));
 	const sp = parseSysfsPath(rl.stdout, iface);
-	if (!sp.ok) throw new Undecided(error(codeFor(rl.stdout, rl.truncated), `${sp.reason}.`, { evidence }));
+	if (!sp.ok) throw new Undecided(error(codeForOutput(rl.stdout, { truncated: rl.truncated }), `${sp.reason}.`, { evidence }));
 	evidence.at(-1)!.lines = sp.lines;
 	if (!sp.value.exists) throw new Undecided(await absent(ctx, iface, evidence));
 
@@ -422,23 +365,14 @@ async function observe(ctx: Ctx, params: Params): Promise<Observation> {
 	let driver: DriverInfo | null = null;
 	if (et.code === 0) {
 		const d = parseEthtoolDriver(et.stdout);
-		if (!d.ok) throw new Undecided(error(codeFor(et.stdout, et.truncated), `${d.reason}.`, { evidence }));
-		if (et.truncated)
-			throw new Undecided(error('OutputTruncated', `The output of \`ethtool -i ${iface}\` was cut by the transport.`, { evidence }));
+		if (!d.ok) throw new Undecided(error(codeForOutput(et.stdout, { truncated: et.truncated }), `${d.reason}.`, { evidence }));
+		if (et.truncated) throw new Undecided(cutByTransport(`ethtool -i ${iface}`, { evidence }));
 		driver = d.value;
 		ethtoolEvidence.lines = d.lines;
 	} else if (ethtoolNoDevice(et.stderr)) {
 		throw new Undecided(await absent(ctx, iface, evidence));
 	} else if (!sp.value.virtual) {
-		throw new Undecided(
-			error(
-				'CommandFailed',
-				`\`ethtool -i ${iface}\` exited with ${et.code ?? 'a signal'}: ${firstLine(et.stderr) || '(no error output)'}`,
-				{
-					evidence,
-				},
-			),
-		);
+		throw new Undecided(commandFailed(`ethtool -i ${iface}`, et, { evidence }));
 	}
 
 	ctx.progress('reading the kernel release', 0.7);
@@ -448,7 +382,7 @@ async function observe(ctx: Ctx, params: Params): Promise<Observation> {
 	if (!k.ok && driver?.driver === TRAILER_DRIVER) {
 		throw new Undecided(
 			error(
-				un.code === 0 ? codeFor(un.stdout, un.truncated) : 'CommandFailed',
+				un.code === 0 ? codeForOutput(un.stdout, { truncated: un.truncated }) : 'CommandFailed',
 				`${k.reason}; the kernel release decides whether ax88179_178a has its fix.`,
 				{
 					evidence,
@@ -480,15 +414,9 @@ export default defineCheck({
 	],
 	params: ParamsSchema,
 	probes(params) {
-		return [readlinkProbe(params.iface), ethtoolProbe(params.iface), unameProbe, lsProbe];
+		return [readlinkProbe(params.iface), ethtoolProbe(params.iface), unameProbe, interfacesProbe];
 	},
-	async run(ctx, params) {
-		try {
-			const obs = await observe(ctx, params);
-			return evaluate(obs);
-		} catch (e) {
-			if (e instanceof Undecided) return e.verdict;
-			throw e;
-		}
+	run(ctx, params) {
+		return decide(async () => evaluate(await observe(ctx, params)));
 	},
 });

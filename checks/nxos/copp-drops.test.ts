@@ -1,14 +1,9 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parse as parseYaml } from 'yaml';
-import { parseRunbook } from '../../src/core/runbooks-node.ts';
-import { ScenarioSchema } from '../../src/scenarios/schema.ts';
+import { expectRunbookEmbeds, fixtures, itGivesEachScenarioItsStatus, scenariosExpecting } from '../../test/support/check-tests.ts';
 import { fakeCtx, type FakeCommand } from '../../test/support/fake-ctx.ts';
 import check, { cirBytesPerSecond, isExceptionClass, parseCoppPolicy } from './copp-drops.ts';
 
-const FIXTURES = new URL('./fixtures/copp-drops/', import.meta.url);
-const fx = (name: string) => readFileSync(new URL(name, FIXTURES), 'utf8');
-const fixtureFiles = readdirSync(FIXTURES).filter((f) => f.endsWith('.txt'));
+const { fx, fixtureFiles } = fixtures(new URL('./fixtures/copp-drops/', import.meta.url));
 const COMMAND = 'show policy-map interface control-plane';
 
 // --- parser over every fixture ----------------------------------------------------------------
@@ -211,20 +206,11 @@ describe('nxos.copp-drops run()', () => {
 });
 
 describe('training scenarios that expect this check', () => {
-	const dir = new URL('../../content/scenarios/', import.meta.url);
-	const scenarios = readdirSync(dir)
-		.filter((f) => f.endsWith('.yaml'))
-		.map((f) => ScenarioSchema.parse(parseYaml(readFileSync(new URL(f, dir), 'utf8'))))
-		.filter((s) => s.expect?.[check.id] !== undefined);
+	const scenarios = scenariosExpecting(check.id);
 	it('nxos-redirects-copp and nxos-redirects-off are among them', () => {
 		expect(scenarios.map((s) => s.name)).toEqual(expect.arrayContaining(['nxos-redirects-copp', 'nxos-redirects-off']));
 	});
-	for (const s of scenarios) {
-		it(`${s.name} -> ${s.expect![check.id]}`, async () => {
-			const v = await check.run(fakeCtx({ files: s.files, commands: s.commands }), check.params.parse({}));
-			expect(v.status, v.summary).toBe(s.expect![check.id]);
-		});
-	}
+	itGivesEachScenarioItsStatus(check.id, scenarios, (h) => check.run(fakeCtx(h), check.params.parse({})));
 	it('their CoPP answers are the real captures, byte for byte', () => {
 		const byName = new Map(scenarios.map((s) => [s.name, s.commands[COMMAND]!.stdout]));
 		expect(byName.get('nxos-redirects-copp')).toBe(fx('hart2021-n9k-9.3.8-exception-dropping.class-block.txt'));
@@ -233,10 +219,7 @@ describe('training scenarios that expect this check', () => {
 });
 
 describe('the runbook that embeds it', () => {
-	const file = new URL('../../content/runbooks/icmp-redirect-copp.mdx', import.meta.url);
-	it.skipIf(!existsSync(file))('every anchor in nextSteps is a heading of icmp-redirect-copp (skipped until that runbook exists)', () => {
-		const rb = parseRunbook('icmp-redirect-copp', readFileSync(file, 'utf8'));
-		expect(rb.checks).toContain(check.id);
-		for (const anchor of check.nextSteps) expect(rb.anchors).toContain(anchor);
+	it('every anchor in nextSteps is a heading of icmp-redirect-copp', () => {
+		expectRunbookEmbeds(check, 'icmp-redirect-copp');
 	});
 });

@@ -36,7 +36,6 @@
 import { z } from 'zod';
 import {
 	defineCheck,
-	error,
 	evidenceOf,
 	fail,
 	notUnderstood,
@@ -45,11 +44,12 @@ import {
 	warn,
 	type Ctx,
 	type Evidence,
+	type ExecProbe,
 	type Facts,
 	type Parsed,
-	type Probe,
 	type Verdict,
 } from '../../src/core/check.ts';
+import { runShow } from '../../src/core/parse/nxos.ts';
 
 // --- params ------------------------------------------------------------------------------------
 
@@ -59,7 +59,6 @@ export type Params = z.infer<typeof ParamsSchema>;
 // --- probes ------------------------------------------------------------------------------------
 
 const EXEC_TIMEOUT_MS = 30_000;
-type ExecProbe = Extract<Probe, { kind: 'exec' }>;
 
 const showProbe: ExecProbe = {
 	kind: 'exec',
@@ -324,32 +323,14 @@ export function evaluate(obs: Observation): Verdict {
 const SELF = '#on-cisco-nx-os-is-copp-dropping-them';
 
 async function observe(ctx: Ctx): Promise<Observation | Verdict> {
-	const command = showProbe.argv.join(' ');
-	ctx.progress(`running ${command}`, 0.1);
-	const r = await ctx.exec(showProbe.argv, { timeoutMs: EXEC_TIMEOUT_MS });
-	const output = r.stdout + r.stderr;
-	const evidence: Evidence[] = [evidenceOf(showProbe, output, [], { code: r.code, ...(r.truncated ? { truncated: true } : {}) })];
-	const first =
-		output
-			.split(/\r?\n/)
-			.find((l) => l.trim() !== '')
-			?.trim() ?? '';
-	if (r.code !== 0 || /^%\s*Invalid|^Invalid command|^Syntax error/m.test(output)) {
-		return error(
-			'CommandFailed',
-			`\`${command}\` was refused${r.code !== 0 ? ` (exit ${r.code ?? 'signal'})` : ''}: ${first || '(no output)'}`,
-			{
-				evidence,
-				next: SELF,
-				hint: 'Run it on the switch by hand; the account needs a role that may show the control-plane policy (network-operator or above).',
-			},
-		);
-	}
-	if (r.truncated) return error('OutputTruncated', `The output of \`${command}\` was cut by the transport.`, { evidence, next: SELF });
-	const p = parseCoppPolicy(r.stdout);
-	if (!p.ok)
-		return error(r.stdout.trim() === '' ? 'OutputEmpty' : 'OutputNotUnderstood', `\`${command}\`: ${p.reason}.`, { evidence, next: SELF });
-	return { report: p.value, command, output };
+	const shown = await runShow(ctx, showProbe, {
+		refused: /^%\s*Invalid|^Invalid command|^Syntax error/m,
+		hint: 'Run it on the switch by hand; the account needs a role that may show the control-plane policy (network-operator or above).',
+		next: SELF,
+		parse: parseCoppPolicy,
+	});
+	if ('status' in shown) return shown;
+	return { report: shown.value, command: shown.command, output: shown.output };
 }
 
 export default defineCheck({

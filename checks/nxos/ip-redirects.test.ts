@@ -1,14 +1,9 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parse as parseYaml } from 'yaml';
-import { parseRunbook } from '../../src/core/runbooks-node.ts';
-import { ScenarioSchema } from '../../src/scenarios/schema.ts';
+import { expectRunbookEmbeds, fixtures, itGivesEachScenarioItsStatus, scenariosExpecting } from '../../test/support/check-tests.ts';
 import { fakeCtx, type FakeCommand } from '../../test/support/fake-ctx.ts';
 import check, { interfaceKind, parseShowIpInterface, type Params } from './ip-redirects.ts';
 
-const FIXTURES = new URL('./fixtures/ip-redirects/', import.meta.url);
-const fx = (name: string) => readFileSync(new URL(name, FIXTURES), 'utf8');
-const fixtureFiles = readdirSync(FIXTURES).filter((f) => f.endsWith('.txt'));
+const { fx, fixtureFiles } = fixtures(new URL('./fixtures/ip-redirects/', import.meta.url));
 const params = (p: Record<string, unknown> = {}): Params => check.params.parse(p);
 
 // --- parser over every fixture ----------------------------------------------------------------
@@ -215,21 +210,12 @@ describe('nxos.ip-redirects run()', () => {
 });
 
 describe('training scenarios that expect this check', () => {
-	const dir = new URL('../../content/scenarios/', import.meta.url);
-	const scenarios = readdirSync(dir)
-		.filter((f) => f.endsWith('.yaml'))
-		.map((f) => ScenarioSchema.parse(parseYaml(readFileSync(new URL(f, dir), 'utf8'))))
-		.filter((s) => s.expect?.[check.id] !== undefined);
+	const scenarios = scenariosExpecting(check.id);
 	it('nxos-redirects-copp and nxos-redirects-off are among them, both nxos', () => {
 		expect(scenarios.map((s) => s.name)).toEqual(expect.arrayContaining(['nxos-redirects-copp', 'nxos-redirects-off']));
 		for (const s of scenarios) expect(s.platform).toBe('nxos');
 	});
-	for (const s of scenarios) {
-		it(`${s.name} -> ${s.expect![check.id]}`, async () => {
-			const v = await check.run(fakeCtx({ files: s.files, commands: s.commands }), params());
-			expect(v.status, v.summary).toBe(s.expect![check.id]);
-		});
-	}
+	itGivesEachScenarioItsStatus(check.id, scenarios, (h) => check.run(fakeCtx(h), params()));
 	it('nxos-redirects-copp (simulated show ip interface): Vlan1 punting 4398 packets -> fail, next CoPP', async () => {
 		const s = scenarios.find((x) => x.name === 'nxos-redirects-copp')!;
 		const v = await check.run(fakeCtx({ commands: s.commands }), params());
@@ -245,10 +231,7 @@ describe('training scenarios that expect this check', () => {
 });
 
 describe('the runbook that embeds it', () => {
-	const file = new URL('../../content/runbooks/icmp-redirect-copp.mdx', import.meta.url);
-	it.skipIf(!existsSync(file))('every anchor in nextSteps is a heading of icmp-redirect-copp (skipped until that runbook exists)', () => {
-		const rb = parseRunbook('icmp-redirect-copp', readFileSync(file, 'utf8'));
-		expect(rb.checks).toContain(check.id);
-		for (const anchor of check.nextSteps) expect(rb.anchors).toContain(anchor);
+	it('every anchor in nextSteps is a heading of icmp-redirect-copp', () => {
+		expectRunbookEmbeds(check, 'icmp-redirect-copp');
 	});
 });

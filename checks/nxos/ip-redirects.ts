@@ -35,7 +35,6 @@
 import { z } from 'zod';
 import {
 	defineCheck,
-	error,
 	evidenceOf,
 	fail,
 	notUnderstood,
@@ -43,12 +42,12 @@ import {
 	pass,
 	warn,
 	type Ctx,
-	type Evidence,
+	type ExecProbe,
 	type Facts,
 	type Parsed,
-	type Probe,
 	type Verdict,
 } from '../../src/core/check.ts';
+import { runShow } from '../../src/core/parse/nxos.ts';
 
 // --- params ------------------------------------------------------------------------------------
 
@@ -77,7 +76,6 @@ export type Params = z.infer<typeof ParamsSchema>;
 // --- probes ------------------------------------------------------------------------------------
 
 const EXEC_TIMEOUT_MS = 30_000;
-type ExecProbe = Extract<Probe, { kind: 'exec' }>;
 
 const showProbe = (iface?: string): ExecProbe => ({
 	kind: 'exec',
@@ -291,34 +289,14 @@ export function evaluate(obs: Observation): Verdict {
 const SELF = '#on-cisco-nx-os-are-redirects-enabled';
 
 async function observe(ctx: Ctx, params: Params): Promise<Observation | Verdict> {
-	const probe = showProbe(params.iface);
-	const command = probe.argv.join(' ');
-	ctx.progress(`running ${command}`, 0.1);
-	const r = await ctx.exec(probe.argv, { timeoutMs: EXEC_TIMEOUT_MS });
-	const output = r.stdout + r.stderr;
-	const extra = { code: r.code, ...(r.truncated ? { truncated: true } : {}) };
-	const evidence: Evidence[] = [evidenceOf(probe, output, [], extra)];
-	const first =
-		output
-			.split(/\r?\n/)
-			.find((l) => l.trim() !== '')
-			?.trim() ?? '';
-	if (r.code !== 0 || /^%\s*Invalid|^Invalid (command|interface|range)|^Syntax error/m.test(output)) {
-		return error(
-			'CommandFailed',
-			`\`${command}\` was refused${r.code !== 0 ? ` (exit ${r.code ?? 'signal'})` : ''}: ${first || '(no output)'}`,
-			{
-				evidence,
-				next: SELF,
-				hint: 'Run it on the switch by hand; an interface must exist and have an IP address to be shown.',
-			},
-		);
-	}
-	if (r.truncated) return error('OutputTruncated', `The output of \`${command}\` was cut by the transport.`, { evidence, next: SELF });
-	const p = parseShowIpInterface(r.stdout);
-	if (!p.ok)
-		return error(r.stdout.trim() === '' ? 'OutputEmpty' : 'OutputNotUnderstood', `\`${command}\`: ${p.reason}.`, { evidence, next: SELF });
-	return { interfaces: p.value, iface: params.iface ?? null, command, output };
+	const shown = await runShow(ctx, showProbe(params.iface), {
+		refused: /^%\s*Invalid|^Invalid (command|interface|range)|^Syntax error/m,
+		hint: 'Run it on the switch by hand; an interface must exist and have an IP address to be shown.',
+		next: SELF,
+		parse: parseShowIpInterface,
+	});
+	if ('status' in shown) return shown;
+	return { interfaces: shown.value, iface: params.iface ?? null, command: shown.command, output: shown.output };
 }
 
 export default defineCheck({

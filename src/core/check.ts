@@ -49,6 +49,9 @@ export type Probe =
 	| { kind: 'read'; path: string; why: string }
 	| { kind: 'exec'; argv: readonly string[]; why: string; timeoutMs?: number };
 
+export type ReadProbe = Extract<Probe, { kind: 'read' }>;
+export type ExecProbe = Extract<Probe, { kind: 'exec' }>;
+
 /** The command line a probe is shown as: `cat PATH` for a read, the quoted argv for an exec. */
 export function probeCommand(probe: Probe): string {
 	return probe.kind === 'read' ? quoteArgv(['cat', probe.path]) : quoteArgv(probe.argv);

@@ -3,46 +3,15 @@
  * JavaScript it shows the default answer (VXLAN over IPv4 on 1500: 1450, ping -s 1422) and the
  * common cases; with it, changing the inputs recomputes in place.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser } from '../support/browser.ts';
-import { startSite, type Site } from '../support/site.ts';
+import { describe, expect, it } from 'vitest';
+import { calculatorPage } from '../support/calculator-page.ts';
 
-const RUNBOOK = '/overlay-mtu/';
 const CALC = 'overhead-calculator';
-
-let site: Site;
-let browser: Browser;
-
-beforeAll(async () => {
-	site = await startSite();
-	browser = await launchBrowser();
-});
-
-afterAll(async () => {
-	await browser?.close();
-	await site?.stop();
-});
-
-async function open(javaScriptEnabled: boolean): Promise<Page> {
-	const context = await browser.newContext({ javaScriptEnabled, viewport: { width: 1280, height: 1000 } });
-	const page = await context.newPage();
-	const res = await page.goto(`${site.url}${RUNBOOK}`);
-	expect(res?.status()).toBe(200);
-	return page;
-}
-
-const out = (page: Page, name: string) => page.locator(`${CALC} [data-out="${name}"]`).innerText();
-
-/** The element has upgraded: it enables the inputs when it connects. */
-async function ready(page: Page): Promise<void> {
-	await page.waitForFunction((sel) => document.querySelector<HTMLFieldSetElement>(`${sel} [data-inputs]`)?.disabled === false, CALC);
-}
+const { withPage, out, ready } = calculatorPage('/overlay-mtu/', CALC);
 
 describe('overhead calculator', () => {
-	it('with JavaScript off shows the default answer, 1450 and 1422, and the common cases', async () => {
-		const page = await open(false);
-		try {
+	it('with JavaScript off shows the default answer, 1450 and 1422, and the common cases', () =>
+		withPage(false, async (page) => {
 			expect(await out(page, 'innerMtu')).toBe('1450');
 			expect(await out(page, 'ping4')).toBe('1422');
 			expect(await out(page, 'overhead')).toBe('50');
@@ -53,14 +22,10 @@ describe('overhead calculator', () => {
 			const table = await page.locator(`${CALC} table`).innerText();
 			expect(table).toMatch(/gretap with key\s+IPv4\s+42\s+1458\s+1430/);
 			expect(table).toMatch(/9000\s+VXLAN\s+IPv6\s+70\s+8930\s+8902/);
-		} finally {
-			await page.context().close();
-		}
-	});
+		}));
 
-	it('IPv6 outer, VXLAN, underlay 9000 -> inner MTU 8930, ping size 8902', async () => {
-		const page = await open(true);
-		try {
+	it('IPv6 outer, VXLAN, underlay 9000 -> inner MTU 8930, ping size 8902', () =>
+		withPage(true, async (page) => {
 			await ready(page);
 			expect(await page.locator(`${CALC} [data-nojs]`).isVisible()).toBe(false);
 			await page.locator(`${CALC} select[name="encap"]`).selectOption('vxlan');
@@ -75,14 +40,10 @@ describe('overhead calculator', () => {
 			expect(commands).toContain('ip link set dev vxlan0 mtu 8930');
 			expect(commands).toContain('ping -M do -c 3 -s 8902 192.0.2.10');
 			expect(commands).toContain('--param expectMtu=8930');
-		} finally {
-			await page.context().close();
-		}
-	});
+		}));
 
-	it('gretap with key and an inner VLAN tag, device and IPv6 peer typed in', async () => {
-		const page = await open(true);
-		try {
+	it('gretap with key and an inner VLAN tag, device and IPv6 peer typed in', () =>
+		withPage(true, async (page) => {
 			await ready(page);
 			await page.locator(`${CALC} select[name="encap"]`).selectOption('gretap-key');
 			await page.locator(`${CALC} input[name="vlan"]`).check();
@@ -92,14 +53,10 @@ describe('overhead calculator', () => {
 			const commands = await out(page, 'commands');
 			expect(commands).toContain('ip link set dev gre-tenant mtu 1454');
 			expect(commands).toContain('ping -6 -M do -c 3 -s 1406 2001:db8::10');
-		} finally {
-			await page.context().close();
-		}
-	});
+		}));
 
-	it('an underlay MTU out of range says why and shows no numbers', async () => {
-		const page = await open(true);
-		try {
+	it('an underlay MTU out of range says why and shows no numbers', () =>
+		withPage(true, async (page) => {
 			await ready(page);
 			await page.locator(`${CALC} input[name="underlay"]`).fill('100');
 			const error = page.locator(`${CALC} [data-out="error"]`);
@@ -107,8 +64,5 @@ describe('overhead calculator', () => {
 			expect(await error.innerText()).toMatch(/576 to 9216/);
 			expect(await out(page, 'innerMtu')).toBe('–');
 			expect(await out(page, 'commands')).toBe('');
-		} finally {
-			await page.context().close();
-		}
-	});
+		}));
 });

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.ts';
+import { checkVerdict } from '../support/cli.ts';
 import { DST, FLOWS, startEcmpLab, UPLINKS, type EcmpHostName, type EcmpLab } from '../support/ecmp-lab.ts';
 import { haveNetns } from '../support/sshd.ts';
 
@@ -24,25 +24,8 @@ describe.skipIf(!netns)('ECMP lab over SSH, through the CLI', () => {
 		await lab?.stop();
 	});
 
-	const check = async (id: string, host: EcmpHostName, ...params: string[]) => {
-		const r = await runCli(
-			[
-				'check',
-				id,
-				'--host',
-				host,
-				'--inventory',
-				lab.inventory,
-				'--known-hosts',
-				lab.knownHosts,
-				'--json',
-				...params.flatMap((p) => ['--param', p]),
-			],
-			{ RUNBOOK_STATE_DIR: join(lab.lab.dir, 'state') },
-		);
-		expect(r.stderr).toBe('');
-		return { code: r.code, v: JSON.parse(r.stdout) };
-	};
+	const check = (id: string, host: EcmpHostName, ...params: string[]) =>
+		checkVerdict({ ...lab, stateDir: join(lab.lab.dir, 'state') }, id, host, params);
 
 	/** Run `net.link-balance` on `host` while the lab's flows run there. */
 	const balanceUnderLoad = async (host: EcmpHostName) => {

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.ts';
+import { checkVerdict } from '../support/cli.ts';
 import { haveNetns, startSshd, type Sshd } from '../support/sshd.ts';
 
 const run = promisify(execFile);
@@ -134,35 +134,22 @@ describe.skipIf(!netns)('capture.frame-trailer over SSH, on a NIC that really re
 		};
 	}
 
-	const check = async (...params: string[]) => {
-		const r = await runCli(
-			[
-				'check',
-				'capture.frame-trailer',
-				'--host',
-				'hypervisor',
-				'--inventory',
-				inventory,
-				'--known-hosts',
-				knownHosts,
-				'--json',
-				...params.flatMap((p) => ['--param', p]),
-			],
-			{ RUNBOOK_STATE_DIR: join(dir, 'state') },
-		);
-		expect(r.stderr).toBe('');
-		return { code: r.code, v: JSON.parse(r.stdout) };
-	};
+	const check = (...params: string[]) =>
+		checkVerdict({ inventory, knownHosts, stateDir: join(dir, 'state') }, 'capture.frame-trailer', 'hypervisor', params);
 
-	it('pings arriving with 2 extra bytes -> fail, trailer 2, next: the kernel fix, exit 1', async () => {
-		const stop = inPeer(['python3', join(dir, 'sender.py'), 'eth0', nicMac, peerAddr, nicAddr, '1400', '2']);
-		let result: Awaited<ReturnType<typeof check>>;
+	/** The check, run while `argv` sends traffic from the peer; the traffic is stopped after. */
+	const checkDuring = async (argv: string[], ...params: string[]) => {
+		const stop = inPeer(argv);
 		try {
-			result = await check('iface=usbnic0', 'count=10', 'seconds=15');
+			return await check(...params);
 		} finally {
 			await stop();
 		}
-		const { code, v } = result;
+	};
+
+	it('pings arriving with 2 extra bytes -> fail, trailer 2, next: the kernel fix, exit 1', async () => {
+		const sender = ['python3', join(dir, 'sender.py'), 'eth0', nicMac, peerAddr, nicAddr, '1400', '2'];
+		const { code, v } = await checkDuring(sender, 'iface=usbnic0', 'count=10', 'seconds=15');
 		expect(v).toMatchObject({
 			check: 'capture.frame-trailer',
 			host: 'hypervisor',
@@ -192,14 +179,7 @@ describe.skipIf(!netns)('capture.frame-trailer over SSH, on a NIC that really re
 	});
 
 	it('plain ping -s 1400 -> pass, frames add up exactly, exit 0', async () => {
-		const stop = inPeer(['ping', '-i', '0.1', '-s', '1400', nicAddr]);
-		let result: Awaited<ReturnType<typeof check>>;
-		try {
-			result = await check('iface=usbnic0', 'count=10', 'seconds=15');
-		} finally {
-			await stop();
-		}
-		const { code, v } = result;
+		const { code, v } = await checkDuring(['ping', '-i', '0.1', '-s', '1400', nicAddr], 'iface=usbnic0', 'count=10', 'seconds=15');
 		expect(v).toMatchObject({ status: 'pass', next: '#check-the-mtu-of-every-link-on-the-path' });
 		expect(v.facts).toMatchObject({ trailerBytes: 0, framesWithTrailer: 0, largestFrame: 1442 });
 		expect(v.facts.framesJudgedReceived).toBeGreaterThanOrEqual(4);

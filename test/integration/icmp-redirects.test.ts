@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.ts';
+import { runCheck } from '../support/cli.ts';
 import { startRedirectLab, type RedirectLab } from '../support/redirect-lab.ts';
 
 let lab: RedirectLab;
@@ -37,23 +37,7 @@ interface Record_ {
 }
 
 async function check(id: string, host: string, params: string[] = []): Promise<{ v: Record_; code: number }> {
-	const r = await runCli(
-		[
-			'check',
-			id,
-			'--host',
-			host,
-			'--inventory',
-			lab.inventory,
-			'--known-hosts',
-			lab.knownHosts,
-			'--json',
-			...params.flatMap((p) => ['--param', p]),
-		],
-		{
-			RUNBOOK_STATE_DIR: state,
-		},
-	);
+	const r = await runCheck({ ...lab, stateDir: state }, id, host, params);
 	if (r.stdout.trim() === '') throw new Error(`runbook check ${id} --host ${host} printed nothing (exit ${r.code}): ${r.stderr}`);
 	return { v: JSON.parse(r.stdout) as Record_, code: r.code };
 }

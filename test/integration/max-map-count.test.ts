@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../src/core/paths.ts';
-import { runCli } from '../support/cli.ts';
+import { runCheck, runCli } from '../support/cli.ts';
 import { labInventory, startHugepageLab, type Lab } from '../support/lab.ts';
 import { freePort, startSshd, type Sshd } from '../support/sshd.ts';
 
@@ -36,7 +36,7 @@ afterAll(async () => {
 });
 
 const check = (host: string, kh: string, ...more: string[]) =>
-	runCli(['check', 'kernel.max-map-count', '--host', host, '--inventory', inventory, '--known-hosts', kh, '--json', ...more], { RUNBOOK_STATE_DIR: join(lab.dir, 'state') });
+	runCheck({ inventory, knownHosts: kh, stateDir: join(lab.dir, 'state') }, 'kernel.max-map-count', host, [], more);
 
 describe('kernel.max-map-count over SSH, through the CLI', () => {
 	it('limit too low for the pages -> fail with the numbers and the fix, exit 1', async () => {

@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.ts';
+import { runCheck } from '../support/cli.ts';
 import { labLeftovers, mtuLabUnavailable, startMtuLab, type MtuLab } from '../support/mtu-lab.ts';
 
 const unavailable = await mtuLabUnavailable();
@@ -28,9 +28,7 @@ describe.skipIf(unavailable !== null)(
 		});
 
 		const check = (host: string, ...more: string[]) =>
-			runCli(['check', 'net.mtu-chain', '--host', host, '--inventory', lab.inventory, '--known-hosts', lab.knownHosts, '--json', ...more], {
-				RUNBOOK_STATE_DIR: join(lab.dir, 'state'),
-			});
+			runCheck({ ...lab, stateDir: join(lab.dir, 'state') }, 'net.mtu-chain', host, [], more);
 
 		it('mtu-host: the VXLAN without dev is 50 bytes too big for its underlay -> fail naming it, exit 1', async () => {
 			const r = await check('mtu-host');

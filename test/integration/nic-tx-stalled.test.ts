@@ -10,12 +10,11 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.ts';
-import { labInventory, startLab, type Lab } from '../support/lab.ts';
+import { runCheck } from '../support/cli.ts';
+import { startLab, writeLabFiles, type Lab } from '../support/lab.ts';
 
 const run = promisify(execFile);
 
@@ -30,10 +29,7 @@ const PEER_ADDR = '198.19.255.2';
 
 beforeAll(async () => {
 	lab = await startLab([{ name: 'vm' }]);
-	inventory = join(lab.dir, 'inventory.yaml');
-	writeFileSync(inventory, labInventory(lab));
-	knownHosts = join(lab.dir, 'known_hosts');
-	writeFileSync(knownHosts, [...lab.hosts.values()].map((h) => h.sshd.knownHostsLine).join('\n') + '\n');
+	({ inventory, knownHosts } = writeLabFiles(lab));
 	const ns = lab.hosts.get('vm')!.netns;
 	if (!ns) return;
 	peerNs = `rb-peer-${randomBytes(2).toString('hex')}`;
@@ -61,23 +57,7 @@ afterAll(async () => {
 });
 
 const check = (...params: string[]) =>
-	runCli(
-		[
-			'check',
-			'nic.tx-stalled',
-			'--host',
-			'vm',
-			'--inventory',
-			inventory,
-			'--known-hosts',
-			knownHosts,
-			'--json',
-			...params.flatMap((p) => ['--param', p]),
-		],
-		{
-			RUNBOOK_STATE_DIR: join(lab.dir, 'state'),
-		},
-	);
+	runCheck({ inventory, knownHosts, stateDir: join(lab.dir, 'state') }, 'nic.tx-stalled', 'vm', params);
 
 describe('nic.tx-stalled over SSH, through the CLI', () => {
 	it('eth0, carrying the SSH session -> pass, exit 0', async () => {

@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.ts';
+import { runCheck, runCli } from '../support/cli.ts';
 import { labLeftovers, mtuLabUnavailable, startMtuLab, type MtuLab } from '../support/mtu-lab.ts';
 
 const run = promisify(execFile);
@@ -31,23 +31,7 @@ describe.skipIf(unavailable !== null)(`net.path-mtu over SSH against the MTU lab
 	});
 
 	const check = (target: string, ...more: string[]) =>
-		runCli(
-			[
-				'check',
-				'net.path-mtu',
-				'--host',
-				'mtu-host',
-				'--param',
-				`target=${target}`,
-				'--inventory',
-				lab.inventory,
-				'--known-hosts',
-				lab.knownHosts,
-				'--json',
-				...more,
-			],
-			{ RUNBOOK_STATE_DIR: join(lab.dir, 'state') },
-		);
+		runCheck({ ...lab, stateDir: join(lab.dir, 'state') }, 'net.path-mtu', 'mtu-host', [`target=${target}`], more);
 
 	it('peer behind the 1498 bridge port -> fail, pathMtu 1498, shortBy 2, black-hole, exit 1', async () => {
 		const r = await check(lab.peers.short);

@@ -28,10 +28,8 @@
  * flows split about evenly (DOMAIN.md: 400 flows gave 0/400 and 194/206).
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { labInventory, startLab, type Lab } from './lab.ts';
+import { startLab, writeLabFiles, type Lab } from './lab.ts';
 
 const run = promisify(execFile);
 
@@ -246,10 +244,7 @@ export async function startEcmpLab(): Promise<EcmpLab> {
 		await buildPaths(hosts.src.netns, 0, extra);
 		await buildPaths(hosts.src2.netns, 1, extra);
 
-		const inventory = join(lab.dir, 'inventory.yaml');
-		writeFileSync(inventory, labInventory(lab));
-		const knownHosts = join(lab.dir, 'known_hosts');
-		writeFileSync(knownHosts, [...lab.hosts.values()].map((h) => h.sshd.knownHostsLine).join('\n') + '\n');
+		const { inventory, knownHosts } = writeLabFiles(lab);
 		return {
 			lab,
 			hosts,

@@ -12,7 +12,7 @@
  * `read` throw `PermissionDenied` as a transport does, and a command may be marked `truncated`.
  */
 import { quoteArgv } from '../../src/core/argv.ts';
-import type { Ctx, ExecResult } from '../../src/core/check.ts';
+import type { Ctx, ExecResult, Probe } from '../../src/core/check.ts';
 import { RunbookError } from '../../src/core/errors.ts';
 import { answer } from '../../src/transport/scenario-shell.ts';
 
@@ -82,4 +82,9 @@ export function fakeCtx(host: FakeHost): FakeCtx {
 		},
 	};
 	return ctx;
+}
+
+/** How `calls` records what a probe announces: `read <path>`, or `exec <argv joined by spaces>`. */
+export function callOf(probe: Probe): string {
+	return probe.kind === 'read' ? `read ${probe.path}` : `exec ${probe.argv.join(' ')}`;
 }

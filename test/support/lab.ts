@@ -109,6 +109,15 @@ export function labInventory(lab: Lab, extra: Record<string, { sshd: Sshd }> = {
 	return lines.join('\n') + '\n';
 }
 
+/** Write `labInventory(lab)` and a known_hosts with every lab host's key into the lab's folder; their paths. */
+export function writeLabFiles(lab: Lab): { inventory: string; knownHosts: string } {
+	const inventory = join(lab.dir, 'inventory.yaml');
+	writeFileSync(inventory, labInventory(lab));
+	const knownHosts = join(lab.dir, 'known_hosts');
+	writeFileSync(knownHosts, [...lab.hosts.values()].map((h) => h.sshd.knownHostsLine).join('\n') + '\n');
+	return { inventory, knownHosts };
+}
+
 const HP2M = '/sys/kernel/mm/hugepages/hugepages-2048kB';
 
 /** This machine's own /proc/meminfo with the hugepage counters set, so meminfo and sysfs agree. */
@@ -137,9 +146,5 @@ export async function startHugepageLab(): Promise<{ lab: Lab; inventory: string;
 		{ name: 'compute-low', overlay: hugepageHost(65530, 40960) },
 		{ name: 'compute-fine', overlay: hugepageHost(262144, 4096) },
 	]);
-	const inventory = join(lab.dir, 'inventory.yaml');
-	writeFileSync(inventory, labInventory(lab));
-	const knownHosts = join(lab.dir, 'known_hosts');
-	writeFileSync(knownHosts, [...lab.hosts.values()].map((h) => h.sshd.knownHostsLine).join('\n') + '\n');
-	return { lab, inventory, knownHosts };
+	return { lab, ...writeLabFiles(lab) };
 }

@@ -37,7 +37,7 @@ import { randomInt } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { labInventory, startLab, type Lab } from './lab.ts';
+import { startLab, writeLabFiles, type Lab } from './lab.ts';
 
 const run = promisify(execFile);
 
@@ -166,10 +166,7 @@ export async function startRedirectLab(): Promise<RedirectLab> {
 		await ip('-n', netns.host, 'route', 'add', 'default', 'via', lan(1));
 		await ip('-n', netns.router, 'route', 'add', `198.19.${y}.0/25`, 'via', lan(2));
 
-		const inventory = join(lab.dir, 'inventory.yaml');
-		writeFileSync(inventory, labInventory(lab));
-		const knownHosts = join(lab.dir, 'known_hosts');
-		writeFileSync(knownHosts, [...lab.hosts.values()].map((h) => h.sshd.knownHostsLine).join('\n') + '\n');
+		const { inventory, knownHosts } = writeLabFiles(lab);
 
 		const hairpinDst = `198.19.${y}.1`;
 		const self: RedirectLab = {
