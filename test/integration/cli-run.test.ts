@@ -13,7 +13,13 @@ const state = mkdtempSync(join(tmpdir(), 'runbook-cli-run-'));
 afterAll(() => rmSync(state, { recursive: true, force: true }));
 
 const run = (...args: string[]) => runCli(['run', ...args, '--json'], { RUNBOOK_STATE_DIR: state });
-const verdicts = (stdout: string) => stdout.trim().split('\n').map((l) => JSON.parse(l) as { check: string; status: string; code?: string; summary: string });
+// One object per verdict, then one final `{"diagnosis": ...}` line.
+const verdicts = (stdout: string) =>
+	stdout
+		.trim()
+		.split('\n')
+		.map((l) => JSON.parse(l) as { check?: string; status: string; code?: string; summary: string })
+		.filter((v): v is { check: string; status: string; code?: string; summary: string } => typeof v.check === 'string');
 
 describe('runbook run', () => {
 	it('an NX-OS scenario host: the Linux checks skip, the NX-OS checks fail, in step order, exit 1', async () => {
@@ -24,6 +30,7 @@ describe('runbook run', () => {
 			['nxos.ip-redirects', 'fail'],
 			['nxos.copp-drops', 'fail'],
 		]);
+		expect(JSON.parse(r.stdout.trim().split('\n').at(-1)!).diagnosis.likelyCause.check).toBe('nxos.ip-redirects');
 		expect(r.code).toBe(1);
 	});
 

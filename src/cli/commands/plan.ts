@@ -1,11 +1,11 @@
 /** Shared by `check` and `run`: turn arguments into a plan, print it for --dry-run, print verdicts. */
 import type { CheckDefinition } from '../../core/check.ts';
-import { isRunbookError, RunbookError } from '../../core/errors.ts';
+import { isRunbookError } from '../../core/errors.ts';
 import { probeCommand } from '../../core/check.ts';
 import { exitCodeFor } from '../../core/status.ts';
 import type { Host } from '../../inventory/types.ts';
 import { paramsFromPairs, paramDocs, validateParams } from '../../runner/params.ts';
-import type { PlannedRun } from '../../runner/run.ts';
+import { planCheck, type PlannedRun } from '../../runner/run.ts';
 import { DEFAULT_LIMITS } from '../../transport/types.ts';
 import type { VerdictRecord } from '../../runner/types.ts';
 import { formatJson } from '../reporters/json.ts';
@@ -24,16 +24,14 @@ export function planFor(check: CheckDefinition, pairs: readonly string[]): Plann
 export function planForRunbook(check: CheckDefinition, pairs: readonly string[]): PlannedRun {
 	const known = new Set(paramDocs(check).map((p) => p.name));
 	const mine = pairs.filter((p) => known.has(p.slice(0, p.indexOf('='))));
+	let raw: Record<string, unknown>;
 	try {
-		return planFor(check, mine);
+		raw = paramsFromPairs(check, mine);
 	} catch (e) {
 		if (!isRunbookError(e) || e.code !== 'InvalidParams') throw e;
-		const missing = paramDocs(check).filter((p) => p.required && !mine.some((m) => m.startsWith(`${p.name}=`)));
-		const detail = missing.length
-			? `${check.id} needs ${missing.map((p) => `--param ${p.name}=<${p.type}>`).join(' ')} for this host (see its runbook step)`
-			: e.detail;
-		return { check, params: {}, problem: new RunbookError('InvalidParams', detail) };
+		return { check, params: {}, problem: e };
 	}
+	return planCheck(check, raw, (missing) => `${check.id} needs ${missing.map((p) => `--param ${p.name}=<${p.type}>`).join(' ')} for this host (see its runbook step)`);
 }
 
 export function printDryRun(plan: PlannedRun[], host: Host, timeoutSeconds: number | undefined): void {

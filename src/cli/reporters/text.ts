@@ -9,7 +9,7 @@ import { nextHref } from '../../core/next.ts';
 
 const useColour = process.stdout.isTTY === true && !process.env.NO_COLOR;
 const COLOUR: Record<Status, string> = { pass: '32', warn: '33', fail: '31', error: '35', skip: '90' };
-const paint = (s: Status, text: string) => (useColour ? `\x1b[${COLOUR[s]};1m${text}\x1b[0m` : text);
+export const paint = (s: Status, text: string) => (useColour ? `\x1b[${COLOUR[s]};1m${text}\x1b[0m` : text);
 
 const CONTEXT = 2;
 const MAX_UNMARKED = 12;
