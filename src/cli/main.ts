@@ -9,7 +9,8 @@ import { isRunbookError } from '../core/errors.ts';
 import { checkCommand } from './commands/check.ts';
 import { hostsCommand } from './commands/hosts.ts';
 import { listCommand } from './commands/list.ts';
-import { runCommand } from './commands/run.ts';
+import { runCommand, type RunCommandOptions } from './commands/run.ts';
+import { scenarioRecordCommand, type RecordOptions } from './commands/scenario.ts';
 import { SEARCH_HELP, searchCommand } from './commands/search.ts';
 import { serveCommand } from './commands/serve.ts';
 import type { CommonOptions } from './options.ts';
@@ -63,11 +64,13 @@ withCommon(program.command('check').description('run one check on a host').argum
 		exitCode = await checkCommand(id, o);
 	});
 
-withCommon(program.command('run').description("every check of a runbook, in step order").argument('<runbook-slug>'))
-	.requiredOption('--host <host>', 'host to run on')
+withCommon(program.command('run').description('every check of a runbook, in step order, then the diagnosis').argument('<runbook-slug>'))
+	.option('--host <host>', 'host to run on, or an inventory group to run on each of its hosts')
+	.option('--hosts <a,b,c>', 'several hosts (or groups) at once: a host by check grid, outputs grouped, outliers marked')
 	.option('--param <key=value>', 'parameter for every check that takes it (repeatable)', collect)
-	.option('--json', 'one JSON object per verdict')
-	.action(async (slug: string, o: CommonOptions & { host: string; param?: string[]; json?: boolean }) => {
+	.option('--json', 'one JSON object per verdict, then one line {"diagnosis": ...} (several hosts: {"fleet": ...})')
+	.option('--notes', 'print incident notes in Markdown instead: time, operator, hosts and host keys, verdicts, deciding lines, commands')
+	.action(async (slug: string, o: RunCommandOptions) => {
 		exitCode = await runCommand(slug, o);
 	});
 
@@ -86,6 +89,20 @@ withCommon(program.command('serve').description('the site and its API'))
 	.option('--listen <address>', 'address to listen on', '127.0.0.1')
 	.action(async (o: CommonOptions & { port: number; listen: string }) => {
 		exitCode = await serveCommand(o);
+	});
+
+const scenario = program.command('scenario').description('training scenarios');
+withCommon(scenario.command('record').description('run checks on a real host and write what they read and ran as a new scenario file'))
+	.requiredOption('--host <host>', 'the real host to record from')
+	.requiredOption('--check <check-id>', 'check to run (repeatable, in order)', collect)
+	.option('--param <key=value>', 'parameter for every check that takes it (repeatable)', collect)
+	.option('--name <name>', 'scenario name, kebab-case (default: the --out file name, else host and runbook)')
+	.option('--out <file>', 'where to write it, a file named <name>.yaml (default: ./<name>.yaml)')
+	.option('--mask', 'replace addresses, MACs, host names and secrets, consistently, and say whether the verdicts survive it')
+	.option('--force', 'overwrite an existing file')
+	.addHelpText('after', '\nExit codes: 0 written, and the checks give the same verdicts against the file; 1 written, but a verdict differs; 2 nothing written.')
+	.action(async (o: RecordOptions) => {
+		exitCode = await scenarioRecordCommand(o);
 	});
 
 try {

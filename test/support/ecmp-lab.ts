@@ -29,7 +29,7 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
-import { startLab, writeLabFiles, type Lab } from './lab.ts';
+import { startLab, writeLabFiles, type Lab, type LabOptions } from './lab.ts';
 
 const run = promisify(execFile);
 
@@ -223,8 +223,8 @@ async function startGenerator(ns: string): Promise<Flows> {
 	};
 }
 
-export async function startEcmpLab(): Promise<EcmpLab> {
-	const lab = await startLab([{ name: 'src' }, { name: 'src2' }, { name: 'plain' }]);
+export async function startEcmpLab(options: LabOptions = {}): Promise<EcmpLab> {
+	const lab = await startLab([{ name: 'src' }, { name: 'src2' }, { name: 'plain' }], options);
 	const extra: string[] = [];
 	const flows: Flows[] = [];
 	const stop = async () => {

@@ -35,6 +35,14 @@ export interface LabHost {
 	netns?: string;
 }
 
+export interface LabOptions {
+	/**
+	 * First letters of every name the lab makes in the root namespace (namespaces `<prefix>-...`,
+	 * links `<prefix>v...`); default `rb`. `npm run lab` uses its own, so `down` can find all of it.
+	 */
+	prefix?: string;
+}
+
 export interface Lab {
 	mode: 'netns' | 'loopback';
 	hosts: Map<string, LabHost>;
@@ -54,7 +62,16 @@ function overlayWrapper(dir: string, host: string, overlay: Record<string, strin
 	return (argv) => ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', lines.join('\n'), 'sh', ...argv];
 }
 
-export async function startLab(specs: LabHostSpec[]): Promise<Lab> {
+/** A 198.18.x.0/24 (x < 200) that no address of the root namespace is in yet, trying `seed` first: two labs up at once must not share one. */
+async function freeOctet(seed: number): Promise<number> {
+	const { stdout } = await run('ip', ['-4', '-o', 'addr', 'show']);
+	const used = new Set([...stdout.matchAll(/inet 198\.18\.(\d+)\./g)].map((m) => Number(m[1])));
+	for (let i = 0; i < 200; i++) if (!used.has((seed + i) % 200)) return (seed + i) % 200;
+	throw new Error('no free /24 left in 198.18.0.0-198.18.199.255');
+}
+
+export async function startLab(specs: LabHostSpec[], options: LabOptions = {}): Promise<Lab> {
+	const prefix = options.prefix ?? 'rb';
 	const id = randomBytes(2).toString('hex');
 	const dir = mkdtempSync(join(tmpdir(), 'runbook-lab-'));
 	const netns = await haveNetns();
@@ -66,12 +83,13 @@ export async function startLab(specs: LabHostSpec[]): Promise<Lab> {
 	};
 	if (!netns) console.warn('[lab] network namespaces are not available here: sshd runs on 127.0.0.1 instead.');
 	try {
+		const octet = netns ? await freeOctet(Number.parseInt(id, 16) % 200) : 0;
 		for (const [i, spec] of specs.entries()) {
 			const wrap = spec.overlay ? overlayWrapper(dir, spec.name, spec.overlay) : undefined;
 			if (netns) {
-				const ns = `rb-${id}-${i}`;
-				const outside = `rbv${id}${i}`;
-				const subnet = `198.18.${Number.parseInt(id, 16) % 200}.${i * 4}`;
+				const ns = `${prefix}-${id}-${i}`;
+				const outside = `${prefix}v${id}${i}`;
+				const subnet = `198.18.${octet}.${i * 4}`;
 				const base = subnet.split('.').map(Number);
 				const addr = (n: number) => `${base[0]}.${base[1]}.${base[2]}.${base[3]! + n}`;
 				await run('ip', ['netns', 'add', ns]);
@@ -141,10 +159,13 @@ export function hugepageHost(maxMapCount: number, pages: number): Record<string,
  * pages: legacy DPDK needs about 82000 mappings) and `compute-fine` (262144 for 4096), with an
  * inventory and a known_hosts that name them both.
  */
-export async function startHugepageLab(): Promise<{ lab: Lab; inventory: string; knownHosts: string }> {
-	const lab = await startLab([
-		{ name: 'compute-low', overlay: hugepageHost(65530, 40960) },
-		{ name: 'compute-fine', overlay: hugepageHost(262144, 4096) },
-	]);
+export async function startHugepageLab(options: LabOptions = {}): Promise<{ lab: Lab; inventory: string; knownHosts: string }> {
+	const lab = await startLab(
+		[
+			{ name: 'compute-low', overlay: hugepageHost(65530, 40960) },
+			{ name: 'compute-fine', overlay: hugepageHost(262144, 4096) },
+		],
+		options,
+	);
 	return { lab, ...writeLabFiles(lab) };
 }

@@ -99,6 +99,8 @@ export type MtuLabStep = 'namespaces' | 'management' | 'bridge' | 'vxlan' | 'mor
 export interface MtuLabOptions {
 	/** Called before each step of the build; a test throws here to prove `stop` runs on a failed start. */
 	onStep?: (step: MtuLabStep, id: string) => void | Promise<void>;
+	/** First letters of every root-namespace name (namespaces `<prefix>mtu-...`, links `<prefix>m...`); default namespaces `rbmtu-`, links `mt`. */
+	prefix?: string;
 }
 
 export async function startMtuLab(options: MtuLabOptions = {}): Promise<MtuLab> {
@@ -119,7 +121,8 @@ export async function startMtuLab(options: MtuLabOptions = {}): Promise<MtuLab> 
 		await step('namespaces');
 		const o = await freeOctet(Number.parseInt(id, 16));
 		const net = (n: number) => `198.19.${o}.${n}`;
-		const ns = { h: `rbmtu-${id}-h`, br: `rbmtu-${id}-br`, s: `rbmtu-${id}-s`, c: `rbmtu-${id}-c` };
+		const nsp = `${options.prefix ?? 'rb'}mtu-${id}`;
+		const ns = { h: `${nsp}-h`, br: `${nsp}-br`, s: `${nsp}-s`, c: `${nsp}-c` };
 		for (const name of Object.values(ns)) {
 			await ip('netns', 'add', name);
 			cleanups.push(() => ip('netns', 'delete', name));
@@ -128,7 +131,7 @@ export async function startMtuLab(options: MtuLabOptions = {}): Promise<MtuLab> 
 
 		// Management links from the root namespace, one /30 each, for sshd.
 		const mgmt = async (key: 'h' | 'br' | 'c', base: number): Promise<string> => {
-			const outside = `mt${id}${key[0]}`;
+			const outside = `${options.prefix === undefined ? 'mt' : `${options.prefix}m`}${id}${key[0]}`;
 			await ip('link', 'add', outside, 'type', 'veth', 'peer', 'name', 'mgmt0', 'netns', ns[key]);
 			cleanups.push(() => ip('link', 'delete', outside));
 			await ip('addr', 'add', `${net(base + 1)}/30`, 'dev', outside);

@@ -37,7 +37,7 @@ import { randomInt } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { startLab, writeLabFiles, type Lab } from './lab.ts';
+import { startLab, writeLabFiles, type Lab, type LabOptions } from './lab.ts';
 
 const run = promisify(execFile);
 
@@ -98,8 +98,8 @@ async function freeOctet(): Promise<number> {
 	throw new Error('no free 198.18.200-249.0/24 for the redirect lab');
 }
 
-export async function startRedirectLab(): Promise<RedirectLab> {
-	const lab = await startLab([{ name: 'router' }, { name: 'host' }, { name: 'clean' }]);
+export async function startRedirectLab(options: LabOptions = {}): Promise<RedirectLab> {
+	const lab = await startLab([{ name: 'router' }, { name: 'host' }, { name: 'clean' }], options);
 	const extra: string[] = [];
 	const generators: Traffic[] = [];
 	const stop = async () => {
