@@ -212,7 +212,7 @@ describe('training scenarios that expect this check', () => {
 	});
 	itGivesEachScenarioItsStatus(check.id, scenarios, (h) => check.run(fakeCtx(h), check.params.parse({})));
 	it('their CoPP answers are the real captures, byte for byte', () => {
-		const byName = new Map(scenarios.map((s) => [s.name, s.commands[COMMAND]!.stdout]));
+		const byName = new Map(scenarios.map((s) => [s.name, [s.commands[COMMAND]!].flat()[0]!.stdout]));
 		expect(byName.get('nxos-redirects-copp')).toBe(fx('hart2021-n9k-9.3.8-exception-dropping.class-block.txt'));
 		expect(byName.get('nxos-redirects-off')).toBe(fx('hart2021-n9k-9.3.8-exception-cleared.class-block.txt'));
 	});

@@ -47,6 +47,30 @@ describe('loadScenarios', () => {
 		expect(tiny.platform).toBe('linux');
 		expect(tiny.commands['uname -r']).toEqual({ stdout: '6.1.0\n', stderr: '', code: 0 });
 		expect(tiny.expect).toBeUndefined();
+		expect(tiny.healthy).toBe(false);
+		expect(tiny.cause).toBeUndefined();
+	});
+
+	it('cause, healthy, and lists of answers for sampled values', () => {
+		const s = parseScenario(
+			join(dir, 'tiny.yaml'),
+			`${VALID}cause: "healthy: nothing is wrong"\nhealthy: true\n`
+				.replace('"65530\\n"', '["1\\n", "2\\n"]')
+				.replace('{ stdout: "6.1.0\\n" }', '[{ stdout: "a\\n" }, { code: 1 }]'),
+		);
+		expect(s.cause).toBe('healthy: nothing is wrong');
+		expect(s.healthy).toBe(true);
+		expect(s.files['/proc/sys/vm/max_map_count']).toEqual(['1\n', '2\n']);
+		expect(s.commands['uname -r']).toEqual([
+			{ stdout: 'a\n', stderr: '', code: 0 },
+			{ stdout: '', stderr: '', code: 1 },
+		]);
+	});
+
+	it('a trainer file without a runbook loads (a practice host with no exercise behind it)', async () => {
+		await writeFile(join(dir, 'tiny.yaml'), VALID.replace('runbook: hugepage-map-count\n', ''));
+		const all = await loadScenarios([dir]);
+		expect(all.get('tiny')?.runbook).toBeUndefined();
 	});
 
 	it('adds scenarios from an extra folder', async () => {
@@ -124,6 +148,39 @@ describe('loadScenarios', () => {
 		['not a mapping', '- a\n- b\n', 'tiny.yaml: (top level): '],
 		['empty file', '', 'tiny.yaml: (top level): the file is empty'],
 		['name not kebab', VALID.replace('name: tiny', 'name: Tiny'), 'tiny.yaml: name: kebab-case'],
+		['healthy not a boolean', `${VALID}healthy: yes please\n`, 'tiny.yaml: healthy: '],
+		['empty cause', `${VALID}cause: ""\n`, 'tiny.yaml: cause: '],
+		[
+			'a file that is a number',
+			VALID.replace('"65530\\n"', '65530'),
+			'tiny.yaml: files["/proc/sys/vm/max_map_count"]: a string, or a list of strings answered one per read',
+		],
+		['a list with a number in it', VALID.replace('"65530\\n"', '["1\\n", 2]'), 'tiny.yaml: files["/proc/sys/vm/max_map_count"][1]: '],
+		[
+			'an empty list of file values',
+			VALID.replace('"65530\\n"', '[]'),
+			'tiny.yaml: files["/proc/sys/vm/max_map_count"]: a list of at least one value',
+		],
+		[
+			'a command answer that is a string',
+			VALID.replace('{ stdout: "6.1.0\\n" }', '"6.1.0"'),
+			'tiny.yaml: commands["uname -r"]: an answer such as { stdout: "..." }, or a list of answers given one per run',
+		],
+		[
+			'a bad field in the second answer of a list',
+			VALID.replace('{ stdout: "6.1.0\\n" }', '[{ stdout: "a" }, { exit: 1 }]'),
+			'tiny.yaml: commands["uname -r"][1]: unknown field "exit"',
+		],
+		[
+			'an empty list of answers',
+			VALID.replace('{ stdout: "6.1.0\\n" }', '[]'),
+			'tiny.yaml: commands["uname -r"]: a list of at least one answer',
+		],
+		[
+			'a runbook that does not exist',
+			VALID.replace('runbook: hugepage-map-count', 'runbook: hugepage-map-cuont'),
+			'tiny.yaml: runbook: no runbook "hugepage-map-cuont" in content/runbooks; known: ',
+		],
 	])('%s -> InvalidScenario "<file>: <field path>: <problem>"', async (_, text, expected) => {
 		const detail = await failure('tiny.yaml', text);
 		expect(detail.startsWith(join(dir, expected.split(':')[0]!))).toBe(true);
@@ -165,8 +222,9 @@ describe('the hugepages scenarios', async () => {
 			stdout: 'ovs-vswitchd (Open vSwitch) 2.9.0\nDPDK 17.11.0\n',
 			stderr: '',
 			code: 0,
+			source: 'listed',
 		});
-		expect(run(tooMany, ['pidof', 'ovs-vswitchd'])).toEqual({ stdout: '', stderr: '', code: 1 });
+		expect(run(tooMany, ['pidof', 'ovs-vswitchd'])).toEqual({ stdout: '', stderr: '', code: 1, source: 'listed' });
 		expect(run(tooMany, ['uname', '-r']).stdout).toBe('3.10.0-693.el7.x86_64\n');
 	});
 

@@ -2,8 +2,9 @@
  * Reads scenario files: `<projectRoot>/content/scenarios/*.yaml`, then each `--scenarios DIR`.
  *
  * A file that is not valid YAML or does not match `ScenarioSchema` stops the load with one line,
- * `InvalidScenario: <file>: <field path>: <problem>`; two files with the same name, in any folders,
- * are refused rather than one silently shadowing the other.
+ * `InvalidScenario: <file>: <field path>: <problem>`; so does a `runbook` that names no runbook in
+ * content/runbooks (a misspelt answer would make an exercise nobody can get right). Two files with
+ * the same name, in any folders, are refused rather than one silently shadowing the other.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
@@ -15,6 +16,19 @@ import { ScenarioSchema, type Scenario } from './schema.ts';
 
 /** The folder of the built-in scenarios. */
 export const builtinScenarioDir = (): string => join(projectRoot, 'content', 'scenarios');
+
+/** Slugs of the runbooks a scenario may name; null when the folder is absent (nothing to hold them against). */
+async function runbookSlugs(): Promise<string[] | null> {
+	try {
+		return (await readdir(join(projectRoot, 'content', 'runbooks')))
+			.filter((f) => f.endsWith('.mdx'))
+			.map((f) => f.slice(0, -'.mdx'.length))
+			.sort();
+	} catch (e) {
+		if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+		throw e;
+	}
+}
 
 /** `files["/proc/meminfo"]`, `commands["uname -r"].code`, `(top level)`. */
 export function formatIssuePath(path: readonly PropertyKey[]): string {
@@ -31,10 +45,24 @@ function invalid(file: string, where: string, problem: string): RunbookError {
 	return new RunbookError('InvalidScenario', `${file}: ${where}: ${problem}`.replaceAll(/\s*\n\s*/g, ' '));
 }
 
+/**
+ * A union (a value or a list of values) that failed: the branch that took the value's type said
+ * what is wrong inside it; when no branch took it, the union's own message says what is expected.
+ */
+function resolveUnion(issue: z.core.$ZodIssue): z.core.$ZodIssue {
+	if (issue.code !== 'invalid_union') return issue;
+	const tookTheType = issue.errors.filter(
+		(branch) => branch[0] !== undefined && !(branch[0].code === 'invalid_type' && branch[0].path.length === 0),
+	);
+	const inner = tookTheType.length === 1 ? tookTheType[0]![0]! : undefined;
+	return inner ? resolveUnion({ ...inner, path: [...issue.path, ...inner.path] }) : issue;
+}
+
 function firstIssue(file: string, error: z.ZodError): RunbookError {
-	const [issue] = error.issues;
+	const [first] = error.issues;
 	const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more)` : '';
-	if (issue === undefined) return invalid(file, '(top level)', 'does not match the scenario schema');
+	if (first === undefined) return invalid(file, '(top level)', 'does not match the scenario schema');
+	const issue = resolveUnion(first);
 	let problem = issue.message;
 	if (issue.code === 'unrecognized_keys') problem = `unknown field ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
 	// A bad record key reports "Invalid key in record"; the key schema's own message says what is expected.
@@ -97,11 +125,15 @@ export async function loadScenarios(dirs: readonly string[] = []): Promise<Map<s
 	}
 	const scenarios = new Map<string, Scenario>();
 	const origin = new Map<string, string>();
+	const runbooks = await runbookSlugs();
 	for (const { dir, required } of folders) {
 		for (const file of await yamlFiles(dir, required)) {
 			const scenario = parseScenario(file, await readFile(file, 'utf8'));
 			const first = origin.get(scenario.name);
 			if (first !== undefined) throw invalid(file, 'name', `"${scenario.name}" is already defined by ${first}`);
+			if (scenario.runbook !== undefined && runbooks !== null && !runbooks.includes(scenario.runbook)) {
+				throw invalid(file, 'runbook', `no runbook "${scenario.runbook}" in content/runbooks; known: ${runbooks.join(', ')}`);
+			}
 			origin.set(scenario.name, file);
 			scenarios.set(scenario.name, scenario);
 		}

@@ -10,10 +10,14 @@
  *   `[127.0.0.1]:<port> ssh-ed25519 <base64>` is written to `<stateDir>/known_hosts` (replacing an
  *   older line for the same port, keeping every other line); and an ed25519 client key, the only key
  *   it accepts. The user name picks the scenario; an unknown name fails authentication.
- * - Exec requests are answered by `answer()` (scenario-shell.ts); shell, pty and subsystem requests
- *   are refused. Scenario files are re-read for each connection, so an edited YAML file counts
- *   without a restart; if the edit does not load, the last good set keeps serving and the reason is
- *   logged once.
+ * - Exec requests are answered by `answer()` (scenario-shell.ts) with one `ShellState` per
+ *   connection, so a counter a scenario answers with a list moves between two reads of one check
+ *   run, and starts again on the next connection. Shell, pty and subsystem requests are refused.
+ *   Scenario files are re-read for each connection, so an edited YAML file counts without a
+ *   restart; if the edit does not load, the last good set keeps serving and the reason is logged
+ *   once.
+ * - `watchScenarioExecs()` tells a listener every request and where its answer came from, so a
+ *   test (or a trainer writing a scenario) sees the commands a scenario does not list.
  * - The listening socket is unref'd: it never keeps a finished CLI run alive on its own.
  */
 import { timingSafeEqual } from 'node:crypto';
@@ -25,7 +29,7 @@ import { RunbookError } from '../core/errors.ts';
 import { stateDir } from '../core/paths.ts';
 import { loadScenarios } from '../scenarios/load.ts';
 import type { Scenario } from '../scenarios/schema.ts';
-import { answer } from './scenario-shell.ts';
+import { answer, ShellState, type ShellAnswer } from './scenario-shell.ts';
 
 const { Server, utils } = ssh2;
 
@@ -54,10 +58,31 @@ interface SharedState {
 	lastWarning?: string;
 }
 
+/** One exec request a scenario host answered. */
+export interface ScenarioExec {
+	/** The scenario (SSH user) that answered. */
+	scenario: string;
+	/** The exec string as it arrived (`LC_ALL=C LANG=C cat /proc/...`). */
+	command: string;
+	answer: ShellAnswer;
+}
+
 const STATE_KEY = Symbol.for('runbook.scenarioServer');
+const WATCHERS_KEY = Symbol.for('runbook.scenarioServer.watchers');
 const ADDRESS = '127.0.0.1';
 
-const registry = globalThis as typeof globalThis & { [STATE_KEY]?: SharedState };
+const registry = globalThis as typeof globalThis & { [STATE_KEY]?: SharedState; [WATCHERS_KEY]?: Set<(e: ScenarioExec) => void> };
+
+function watchers(): Set<(e: ScenarioExec) => void> {
+	registry[WATCHERS_KEY] ??= new Set();
+	return registry[WATCHERS_KEY];
+}
+
+/** Call `listener` (which must not throw) for every exec request any scenario host of this process answers; returns the way to stop. */
+export function watchScenarioExecs(listener: (e: ScenarioExec) => void): () => void {
+	watchers().add(listener);
+	return () => watchers().delete(listener);
+}
 
 /** Start the scenario server, or return the one this process already runs. */
 export function ensureScenarioServer(opts: ScenarioServerOptions = {}): Promise<ScenarioServerInfo> {
@@ -184,6 +209,8 @@ function serveConnection(client: Connection, shared: SharedState, clientKey: Par
 	loading.catch(() => undefined);
 	const allowedBlob = clientKey.getPublicSSH();
 	let scenario: Scenario | undefined;
+	let name = '';
+	const shell = new ShellState();
 
 	client.on('authentication', (ctx) => {
 		void loading.then(
@@ -194,7 +221,10 @@ function serveConnection(client: Connection, shared: SharedState, clientKey: Par
 				// Without a signature the client only asks whether this key would do.
 				if (ctx.signature !== undefined && clientKey.verify(ctx.blob!, ctx.signature, ctx.hashAlgo) !== true)
 					return ctx.reject(['publickey']);
-				if (ctx.signature !== undefined) scenario = candidate;
+				if (ctx.signature !== undefined) {
+					scenario = candidate;
+					name = ctx.username;
+				}
 				ctx.accept();
 			},
 			() => ctx.reject(['publickey']),
@@ -208,7 +238,8 @@ function serveConnection(client: Connection, shared: SharedState, clientKey: Par
 			session.on('shell', (_accept, reject) => reject());
 			session.on('subsystem', (_accept, reject) => reject());
 			session.on('exec', (acceptExec, _reject, info) => {
-				const result = answer(scenario!, info.command);
+				const result = answer(scenario!, info.command, shell);
+				for (const listener of watchers()) listener({ scenario: name, command: info.command, answer: result });
 				const stream = acceptExec();
 				if (result.stdout !== '') stream.write(result.stdout);
 				if (result.stderr !== '') stream.stderr.write(result.stderr);

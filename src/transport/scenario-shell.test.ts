@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { quoteArgv } from '../core/argv.ts';
 import { ScenarioSchema } from '../scenarios/schema.ts';
-import { answer, parseCommand } from './scenario-shell.ts';
+import { answer, parseCommand, ShellState } from './scenario-shell.ts';
 
 /** What our ssh transport sends for an argv. */
 const wire = (argv: string[]) => `LC_ALL=C LANG=C ${quoteArgv(argv)}`;
@@ -92,14 +92,20 @@ describe('parseCommand', () => {
 		expect(r.code).toBe(2);
 		expect(r.stdout).toBe('');
 		expect(r.stderr).toMatch(/not simulated on this training host/);
+		expect(r.source).toBe('refused');
 	});
 });
 
 describe('answer', () => {
 	it('a listed command -> its stdout, stderr and code', () => {
-		expect(answer(scenario, wire(['uname', '-r']))).toEqual({ stdout: '3.10.0-693.el7.x86_64\n', stderr: '', code: 0 });
-		expect(answer(scenario, wire(['pidof', 'ovs-vswitchd']))).toEqual({ stdout: '', stderr: '', code: 1 });
-		expect(answer(scenario, wire(['echo', "it's", '$(here)']))).toEqual({ stdout: 'listed\n', stderr: 'warned\n', code: 3 });
+		expect(answer(scenario, wire(['uname', '-r']))).toEqual({ stdout: '3.10.0-693.el7.x86_64\n', stderr: '', code: 0, source: 'listed' });
+		expect(answer(scenario, wire(['pidof', 'ovs-vswitchd']))).toEqual({ stdout: '', stderr: '', code: 1, source: 'listed' });
+		expect(answer(scenario, wire(['echo', "it's", '$(here)']))).toEqual({
+			stdout: 'listed\n',
+			stderr: 'warned\n',
+			code: 3,
+			source: 'listed',
+		});
 	});
 
 	it('a listed command is matched on its argv, not its spelling', () => {
@@ -112,27 +118,39 @@ describe('answer', () => {
 			stdout: '',
 			stderr: 'bash: ethtool: command not found\n',
 			code: 127,
+			source: 'missing',
 		});
-		expect(answer(scenario, wire(['uname', '-a']))).toEqual({ stdout: '', stderr: 'bash: uname: command not found\n', code: 127 });
+		expect(answer(scenario, wire(['uname', '-a']))).toEqual({
+			stdout: '',
+			stderr: 'bash: uname: command not found\n',
+			code: 127,
+			source: 'missing',
+		});
 		expect(answer(scenario, wire(['/usr/sbin/ovs-vswitchd']))).toEqual({
 			stdout: '',
 			stderr: 'bash: /usr/sbin/ovs-vswitchd: No such file or directory\n',
 			code: 127,
+			source: 'missing',
 		});
 		expect(answer(scenario, wire(['constructor'])).code).toBe(127);
 		expect(answer(scenario, wire(['__proto__'])).code).toBe(127);
 	});
 
 	it('only assignments -> nothing, 0', () => {
-		expect(answer(scenario, 'LC_ALL=C LANG=C ')).toEqual({ stdout: '', stderr: '', code: 0 });
+		expect(answer(scenario, 'LC_ALL=C LANG=C ')).toEqual({ stdout: '', stderr: '', code: 0, source: 'builtin' });
 	});
 
 	it('cat of files, in order', () => {
-		expect(answer(scenario, wire(['cat', '/proc/sys/vm/max_map_count']))).toEqual({ stdout: '65530\n', stderr: '', code: 0 });
+		expect(answer(scenario, wire(['cat', '/proc/sys/vm/max_map_count']))).toEqual({
+			stdout: '65530\n',
+			stderr: '',
+			code: 0,
+			source: 'builtin',
+		});
 		expect(
 			answer(scenario, wire(['cat', '/proc/sys/vm/max_map_count', '/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages'])).stdout,
 		).toBe('65530\n40960\n');
-		expect(answer(scenario, wire(['cat', '--', '/etc/empty']))).toEqual({ stdout: '', stderr: '', code: 0 });
+		expect(answer(scenario, wire(['cat', '--', '/etc/empty']))).toEqual({ stdout: '', stderr: '', code: 0, source: 'builtin' });
 		expect(answer(scenario, wire(['cat', '/proc/sys/vm//max_map_count'])).stdout).toBe('65530\n');
 		expect(answer(scenario, wire(['cat', '/tmp/a file; with $(odd) name'])).stdout).toBe('odd\n');
 	});
@@ -142,17 +160,29 @@ describe('answer', () => {
 			stdout: '',
 			stderr: 'cat: /proc/sys/vm/nr_hugepages: No such file or directory\n',
 			code: 1,
+			source: 'builtin',
 		});
 	});
 
 	it('cat of a directory -> Is a directory, 1; through a file -> Not a directory', () => {
-		expect(answer(scenario, wire(['cat', '/proc/sys/vm']))).toEqual({ stdout: '', stderr: 'cat: /proc/sys/vm: Is a directory\n', code: 1 });
+		expect(answer(scenario, wire(['cat', '/proc/sys/vm']))).toEqual({
+			stdout: '',
+			stderr: 'cat: /proc/sys/vm: Is a directory\n',
+			code: 1,
+			source: 'builtin',
+		});
 		expect(answer(scenario, wire(['cat', '/etc/empty/x']))).toEqual({
 			stdout: '',
 			stderr: 'cat: /etc/empty/x: Not a directory\n',
 			code: 1,
+			source: 'builtin',
 		});
-		expect(answer(scenario, wire(['cat', '/etc/empty/']))).toEqual({ stdout: '', stderr: 'cat: /etc/empty/: Not a directory\n', code: 1 });
+		expect(answer(scenario, wire(['cat', '/etc/empty/']))).toEqual({
+			stdout: '',
+			stderr: 'cat: /etc/empty/: Not a directory\n',
+			code: 1,
+			source: 'builtin',
+		});
 	});
 
 	it('cat with a found and a missing file -> the found text, the error, 1', () => {
@@ -160,6 +190,7 @@ describe('answer', () => {
 			stdout: '65530\n',
 			stderr: 'cat: /nope: No such file or directory\n',
 			code: 1,
+			source: 'builtin',
 		});
 	});
 
@@ -168,11 +199,13 @@ describe('answer', () => {
 			stdout: 'hugepages-1048576kB\nhugepages-2048kB\n',
 			stderr: '',
 			code: 0,
+			source: 'builtin',
 		});
 		expect(answer(scenario, wire(['ls', '-1', '/sys/kernel/mm/hugepages/']))).toEqual({
 			stdout: 'hugepages-1048576kB\nhugepages-2048kB\n',
 			stderr: '',
 			code: 0,
+			source: 'builtin',
 		});
 		expect(answer(scenario, wire(['ls', '/sys/kernel/mm/hugepages/hugepages-2048kB'])).stdout).toBe('free_hugepages\nnr_hugepages\n');
 		expect(answer(scenario, wire(['ls', '/'])).stdout).toBe('etc\nproc\nsys\ntmp\n');
@@ -189,6 +222,7 @@ describe('answer', () => {
 			stdout: '',
 			stderr: "ls: cannot access '/sys/kernel/mm/transparent_hugepage': No such file or directory\n",
 			code: 2,
+			source: 'builtin',
 		});
 		expect(answer(scenario, wire(['ls', '-l', '/'])).code).toBe(2);
 	});
@@ -205,5 +239,79 @@ describe('answer', () => {
 		expect(code('-s', '/etc/empty')).toBe(1);
 		expect(code('-q', '/x')).toBe(2);
 		expect(answer(scenario, wire(['[', '-d', '/proc', ']'])).code).toBe(0);
+	});
+});
+
+describe('answers that change from one read to the next (a list), per connection', () => {
+	const sampled = ScenarioSchema.parse({
+		name: 'sampled',
+		title: 'Counters that move',
+		brief: 'A host whose counters are read twice.',
+		files: {
+			'/sys/class/net/eth0/statistics/tx_packets': ['58\n', '58\n'],
+			'/sys/class/net/eth0/statistics/rx_packets': ['70\n', '81\n', '90\n'],
+			'/sys/class/net/eth0/operstate': 'up\n',
+			'/sys/class/net/eth1/empty-then-full': ['', 'x\n'],
+		},
+		commands: {
+			'ping -M do -s 1472 -c 1 -W 1 -n 192.0.2.10': [
+				{ stdout: 'lost\n', code: 1 },
+				{ stdout: 'lost again\n', code: 1 },
+			],
+			'uname -r': { stdout: '6.1.0\n' },
+		},
+	});
+	const cat = (state: ShellState, path: string) => answer(sampled, wire(['cat', path]), state).stdout;
+
+	it('each read gets the next item, and the last one repeats', () => {
+		const state = new ShellState();
+		const rx = '/sys/class/net/eth0/statistics/rx_packets';
+		expect([cat(state, rx), cat(state, rx), cat(state, rx), cat(state, rx)]).toEqual(['70\n', '81\n', '90\n', '90\n']);
+	});
+
+	it('each file and each command counts its own reads', () => {
+		const state = new ShellState();
+		const ping = wire(['ping', '-M', 'do', '-s', '1472', '-c', '1', '-W', '1', '-n', '192.0.2.10']);
+		expect(cat(state, '/sys/class/net/eth0/statistics/rx_packets')).toBe('70\n');
+		expect(answer(sampled, ping, state)).toEqual({ stdout: 'lost\n', stderr: '', code: 1, source: 'listed' });
+		expect(cat(state, '/sys/class/net/eth0/statistics/tx_packets')).toBe('58\n');
+		expect(answer(sampled, ping, state).stdout).toBe('lost again\n');
+		expect(answer(sampled, ping, state).stdout).toBe('lost again\n');
+		expect(cat(state, '/sys/class/net/eth0/statistics/rx_packets')).toBe('81\n');
+	});
+
+	it('a plain value reads the same every time and counts nothing', () => {
+		const state = new ShellState();
+		for (let i = 0; i < 3; i++) expect(cat(state, '/sys/class/net/eth0/operstate')).toBe('up\n');
+		expect(answer(sampled, wire(['uname', '-r']), state).stdout).toBe('6.1.0\n');
+	});
+
+	it('a new state (a new connection) starts again at the first item; no state at all is always the first', () => {
+		const first = new ShellState();
+		cat(first, '/sys/class/net/eth0/statistics/rx_packets');
+		expect(cat(new ShellState(), '/sys/class/net/eth0/statistics/rx_packets')).toBe('70\n');
+		expect(answer(sampled, wire(['cat', '/sys/class/net/eth0/statistics/rx_packets'])).stdout).toBe('70\n');
+		expect(answer(sampled, wire(['cat', '/sys/class/net/eth0/statistics/rx_packets'])).stdout).toBe('70\n');
+	});
+
+	it('the same scenario, command and state -> the same answer and the same state after', () => {
+		const run = () => {
+			const state = new ShellState();
+			const rx = '/sys/class/net/eth0/statistics/rx_packets';
+			return [cat(state, rx), answer(sampled, wire(['cat', rx, rx]), state).stdout, cat(state, rx)];
+		};
+		expect(run()).toEqual(['70\n', '81\n90\n', '90\n']);
+		expect(run()).toEqual(run());
+	});
+
+	it('ls and test look at a file without reading it; test -s sees the item the next read gets', () => {
+		const state = new ShellState();
+		const path = '/sys/class/net/eth1/empty-then-full';
+		expect(answer(sampled, wire(['ls', '/sys/class/net/eth1']), state).stdout).toBe('empty-then-full\n');
+		expect(answer(sampled, wire(['test', '-s', path]), state).code).toBe(1);
+		expect(answer(sampled, wire(['test', '-s', path]), state).code).toBe(1);
+		expect(cat(state, path)).toBe('');
+		expect(answer(sampled, wire(['test', '-s', path]), state).code).toBe(0);
+		expect(cat(state, path)).toBe('x\n');
 	});
 });

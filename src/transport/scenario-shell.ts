@@ -1,5 +1,9 @@
 /**
- * What a scenario host's shell answers to one SSH exec request. Pure: no I/O, no state.
+ * What a scenario host's shell answers to one SSH exec request. No I/O; the only state is the
+ * per-connection `ShellState` the caller passes in, which counts the reads of each file and runs of
+ * each command that the scenario answers with a list (a counter sampled twice): the n-th read gets
+ * the n-th item, the last one repeats. Deterministic: the same scenario, command and state give the
+ * same answer and advance the state the same way.
  *
  * sshd hands the exec string to `bash -c`; ours arrives as `LC_ALL=C LANG=C ` followed by the argv
  * quoted with `quoteArgv` (src/core/argv.ts). It is split back into words the way POSIX shells do
@@ -12,12 +16,35 @@
  * is refused with exit 2 and says so, rather than answered wrongly.
  */
 import { posix } from 'node:path';
-import type { Scenario } from '../scenarios/schema.ts';
+import type { CommandAnswer, Scenario } from '../scenarios/schema.ts';
 
 export interface ShellAnswer {
 	stdout: string;
 	stderr: string;
 	code: number;
+	/**
+	 * Where the answer came from: the scenario's `commands`, a built-in (`cat`, `ls`, `test` ...)
+	 * answering from its `files`, `missing` for a command the scenario does not list (`command not
+	 * found`, exit 127), `refused` for shell syntax that is not simulated.
+	 */
+	source: 'listed' | 'builtin' | 'missing' | 'refused';
+}
+
+/** One SSH connection's memory: how often each listed file was read and each listed command run. */
+export class ShellState {
+	readonly #reads = new Map<string, number>();
+	/** The item of `values` this read gets, counting it: the n-th read the n-th item, then the last. */
+	take<T>(key: string, values: T | readonly T[]): T {
+		if (!Array.isArray(values)) return values as T;
+		const n = this.#reads.get(key) ?? 0;
+		this.#reads.set(key, n + 1);
+		return values[Math.min(n, values.length - 1)] as T;
+	}
+	/** The item the next read would get, without counting a read. */
+	peek<T>(key: string, values: T | readonly T[]): T {
+		if (!Array.isArray(values)) return values as T;
+		return values[Math.min(this.#reads.get(key) ?? 0, values.length - 1)] as T;
+	}
 }
 
 /** One word as the shell sees it, and whether it is a `NAME=value` assignment (name and `=` unquoted). */
@@ -134,10 +161,12 @@ export function parseCommand(command: string): { ok: true; argv: string[] } | { 
 
 /** A read-only view of a scenario's file tree; directories are the prefixes of its file paths. */
 class Tree {
-	readonly #files: Record<string, string>;
+	readonly #files: Scenario['files'];
+	readonly #state: ShellState;
 	readonly #dirs = new Map<string, Set<string>>();
-	constructor(files: Record<string, string>) {
+	constructor(files: Scenario['files'], state: ShellState) {
 		this.#files = files;
+		this.#state = state;
 		for (const path of Object.keys(files)) {
 			let child = path;
 			for (let dir = posix.dirname(path); ; dir = posix.dirname(dir)) {
@@ -149,11 +178,20 @@ class Tree {
 			}
 		}
 	}
-	/** What a path names: a file with its contents, a directory, or nothing. */
-	lookup(path: string): { kind: 'file'; contents: string } | { kind: 'dir' } | { kind: 'none' } | { kind: 'notdir' } {
+	/**
+	 * What a path names: a file, a directory, or nothing. A file's `contents()` is what this read
+	 * sees; `read()` counts as one read of a file answered with a list.
+	 */
+	lookup(
+		path: string,
+	): { kind: 'file'; contents: () => string; read: () => string } | { kind: 'dir' } | { kind: 'none' } | { kind: 'notdir' } {
 		const trailingSlash = path.length > 1 && path.endsWith('/');
 		const abs = posix.resolve('/root', path);
-		if (Object.hasOwn(this.#files, abs)) return trailingSlash ? { kind: 'notdir' } : { kind: 'file', contents: this.#files[abs]! };
+		if (Object.hasOwn(this.#files, abs)) {
+			if (trailingSlash) return { kind: 'notdir' };
+			const values = this.#files[abs]!;
+			return { kind: 'file', contents: () => this.#state.peek(`file ${abs}`, values), read: () => this.#state.take(`file ${abs}`, values) };
+		}
 		if (this.#dirs.has(abs)) return { kind: 'dir' };
 		// A path through a file (`/proc/meminfo/x`) is "Not a directory", as the kernel says.
 		for (let dir = posix.dirname(abs); dir !== '/'; dir = posix.dirname(dir)) {
@@ -168,9 +206,11 @@ class Tree {
 	}
 }
 
-const ok = (stdout = ''): ShellAnswer => ({ stdout, stderr: '', code: 0 });
+type Reply = Omit<ShellAnswer, 'source'>;
 
-function cat(tree: Tree, args: string[]): ShellAnswer {
+const ok = (stdout = ''): Reply => ({ stdout, stderr: '', code: 0 });
+
+function cat(tree: Tree, args: string[]): Reply {
 	let stdout = '';
 	let stderr = '';
 	let code = 0;
@@ -185,7 +225,7 @@ function cat(tree: Tree, args: string[]): ShellAnswer {
 	for (const path of operands) {
 		if (path === '-') continue;
 		const node = tree.lookup(path);
-		if (node.kind === 'file') stdout += node.contents;
+		if (node.kind === 'file') stdout += node.read();
 		else {
 			code = 1;
 			const why = node.kind === 'dir' ? 'Is a directory' : node.kind === 'notdir' ? 'Not a directory' : 'No such file or directory';
@@ -195,7 +235,7 @@ function cat(tree: Tree, args: string[]): ShellAnswer {
 	return { stdout, stderr, code };
 }
 
-function ls(tree: Tree, args: string[]): ShellAnswer {
+function ls(tree: Tree, args: string[]): Reply {
 	const operands: string[] = [];
 	let options = true;
 	for (const a of args) {
@@ -241,9 +281,9 @@ function ls(tree: Tree, args: string[]): ShellAnswer {
 }
 
 /** bash's `test` builtin, for the unary file tests and string comparisons. */
-function test(tree: Tree, args: string[]): ShellAnswer {
-	const status = (b: boolean): ShellAnswer => ({ stdout: '', stderr: '', code: b ? 0 : 1 });
-	const fault = (msg: string): ShellAnswer => ({ stdout: '', stderr: `bash: test: ${msg}\n`, code: 2 });
+function test(tree: Tree, args: string[]): Reply {
+	const status = (b: boolean): Reply => ({ stdout: '', stderr: '', code: b ? 0 : 1 });
+	const fault = (msg: string): Reply => ({ stdout: '', stderr: `bash: test: ${msg}\n`, code: 2 });
 	if (args.length === 0) return status(false);
 	if (args.length === 1) return status(args[0] !== '');
 	if (args.length === 2) {
@@ -261,7 +301,7 @@ function test(tree: Tree, args: string[]): ShellAnswer {
 			case '-d':
 				return status(node.kind === 'dir');
 			case '-s':
-				return status(node.kind === 'dir' || (node.kind === 'file' && node.contents.length > 0));
+				return status(node.kind === 'dir' || (node.kind === 'file' && node.contents().length > 0));
 			default:
 				return fault(`${op}: unary operator expected`);
 		}
@@ -275,19 +315,8 @@ function test(tree: Tree, args: string[]): ShellAnswer {
 	return fault('too many arguments');
 }
 
-/** What the scenario host prints for one exec request, and its exit status. */
-export function answer(scenario: Pick<Scenario, 'files' | 'commands'>, command: string): ShellAnswer {
-	const parsed = parseCommand(command);
-	if (!parsed.ok) return { stdout: '', stderr: parsed.stderr, code: parsed.code };
-	const { argv } = parsed;
-	if (argv.length === 0) return ok();
-	const key = argv.join(' ');
-	if (Object.hasOwn(scenario.commands, key)) {
-		const listed = scenario.commands[key]!;
-		return { stdout: listed.stdout, stderr: listed.stderr, code: listed.code };
-	}
-	const tree = new Tree(scenario.files);
-	const [name, ...args] = argv as [string, ...string[]];
+/** The built-ins, answered from the scenario's files; null for a command that is not one of them. */
+function builtin(tree: Tree, name: string, args: string[]): Reply | null {
 	switch (name) {
 		case 'cat':
 		case '/bin/cat':
@@ -307,10 +336,32 @@ export function answer(scenario: Pick<Scenario, 'files' | 'commands'>, command: 
 		case 'false':
 			return { stdout: '', stderr: '', code: 1 };
 	}
+	return null;
+}
+
+/**
+ * What the scenario host prints for one exec request, and its exit status. `state` is the
+ * connection's (a fresh one answers every list with its first item), and is advanced by the reads
+ * this request makes.
+ */
+export function answer(scenario: Pick<Scenario, 'files' | 'commands'>, command: string, state: ShellState = new ShellState()): ShellAnswer {
+	const parsed = parseCommand(command);
+	if (!parsed.ok) return { stdout: '', stderr: parsed.stderr, code: parsed.code, source: 'refused' };
+	const { argv } = parsed;
+	if (argv.length === 0) return { ...ok(), source: 'builtin' };
+	const key = argv.join(' ');
+	if (Object.hasOwn(scenario.commands, key)) {
+		const listed: CommandAnswer = state.take(`command ${key}`, scenario.commands[key]!);
+		return { stdout: listed.stdout, stderr: listed.stderr, code: listed.code, source: 'listed' };
+	}
+	const tree = new Tree(scenario.files, state);
+	const [name, ...args] = argv as [string, ...string[]];
+	const built = builtin(tree, name, args);
+	if (built) return { ...built, source: 'builtin' };
 	if (name.includes('/')) {
 		const node = tree.lookup(name);
 		const why = node.kind === 'dir' ? 'Is a directory' : node.kind === 'file' ? 'Permission denied' : 'No such file or directory';
-		return { stdout: '', stderr: `bash: ${name}: ${why}\n`, code: node.kind === 'none' ? 127 : 126 };
+		return { stdout: '', stderr: `bash: ${name}: ${why}\n`, code: node.kind === 'none' ? 127 : 126, source: 'missing' };
 	}
-	return { stdout: '', stderr: `bash: ${name}: command not found\n`, code: 127 };
+	return { stdout: '', stderr: `bash: ${name}: command not found\n`, code: 127, source: 'missing' };
 }

@@ -14,7 +14,7 @@
 import { quoteArgv } from '../../src/core/argv.ts';
 import type { Ctx, ExecResult, Probe } from '../../src/core/check.ts';
 import { RunbookError } from '../../src/core/errors.ts';
-import { answer } from '../../src/transport/scenario-shell.ts';
+import { answer, ShellState } from '../../src/transport/scenario-shell.ts';
 
 export interface FakeCommand {
 	stdout?: string;
@@ -26,10 +26,10 @@ export interface FakeCommand {
 }
 
 export interface FakeHost {
-	/** Absolute path -> contents. */
-	files?: Record<string, string>;
-	/** `argv.join(' ')` -> answer. */
-	commands?: Record<string, FakeCommand>;
+	/** Absolute path -> contents; a list is answered in order, one item per read (the last repeats), as on a scenario host. */
+	files?: Record<string, string | string[]>;
+	/** `argv.join(' ')` -> answer; a list likewise gives successive answers. */
+	commands?: Record<string, FakeCommand | FakeCommand[]>;
 	/** Paths that exist but may not be read. */
 	unreadable?: string[];
 }
@@ -47,6 +47,8 @@ export function fakeCtx(host: FakeHost): FakeCtx {
 	const files = host.files ?? {};
 	const commands = host.commands ?? {};
 	const unreadable = new Set(host.unreadable ?? []);
+	// One state for the whole fake host, as the scenario server keeps one per connection.
+	const state = new ShellState();
 	const calls: string[] = [];
 	const progressed: string[] = [];
 	const ctx: FakeCtx = {
@@ -56,12 +58,12 @@ export function fakeCtx(host: FakeHost): FakeCtx {
 		async read(path: string): Promise<string | null> {
 			calls.push(`read ${path}`);
 			if (unreadable.has(path)) throw new RunbookError('PermissionDenied', `${path}: Permission denied`);
-			return Object.hasOwn(files, path) ? files[path]! : null;
+			return Object.hasOwn(files, path) ? state.take(`cat ${path}`, files[path]!) : null;
 		},
 		async exec(argv: readonly string[]): Promise<ExecResult> {
 			const key = argv.join(' ');
 			calls.push(`exec ${key}`);
-			const listed = Object.hasOwn(commands, key) ? commands[key] : undefined;
+			const listed = Object.hasOwn(commands, key) ? state.take(key, commands[key]!) : undefined;
 			if (listed) {
 				const r: ExecResult = {
 					stdout: listed.stdout ?? '',
@@ -71,7 +73,7 @@ export function fakeCtx(host: FakeHost): FakeCtx {
 				if (listed.truncated) r.truncated = true;
 				return r;
 			}
-			const shell = answer({ files, commands: {} }, quoteArgv(argv));
+			const shell = answer({ files, commands: {} }, quoteArgv(argv), state);
 			return { stdout: shell.stdout, stderr: shell.stderr, code: shell.code };
 		},
 		async sleep(ms: number): Promise<void> {
