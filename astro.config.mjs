@@ -26,6 +26,7 @@ export default defineConfig({
 			components: { Search: './src/components/HeaderSearch.astro' },
 			sidebar: [
 				{ label: 'By symptom', link: '/' },
+				{ label: 'Training', link: '/training/' },
 				{
 					label: 'Runbooks',
 					items: runbooks.toSorted((a, b) => a.title.localeCompare(b.title)).map((r) => ({ slug: r.slug })),

@@ -20,6 +20,7 @@ import type { Diagram, Evidence, Facts } from '../core/check.ts';
 import { nextHref, parseNext } from '../core/next.ts';
 import type { PublicHost } from '../inventory/types.ts';
 import type { RunEvent, VerdictRecord } from '../runner/types.ts';
+import { recordCheck, trainingHost } from './training-session.ts';
 
 const STATUSES = ['pass', 'warn', 'fail', 'error', 'skip'] as const;
 type Status = (typeof STATUSES)[number];
@@ -58,7 +59,8 @@ interface ApiError {
 type HostsAnswer = { ok: true; hosts: PublicHost[] } | { ok: false; unreachable: boolean; error?: ApiError };
 
 const page = {
-	host: new URLSearchParams(location.search).get('host') ?? '',
+	// During a training session the scenario host is the default; a `?host=` link still wins.
+	host: new URLSearchParams(location.search).get('host') ?? trainingHost() ?? '',
 	listeners: new Set<(host: string) => void>(),
 	hosts: undefined as Promise<HostsAnswer> | undefined,
 };
@@ -557,6 +559,7 @@ class RunbookCheck extends HTMLElement {
 			// A dropped connection or a garbled line: say so below, with whatever arrived.
 		}
 		if (verdict) {
+			recordCheck(verdict);
 			this.#say(`Done: ${verdict.status}.`);
 			this.#result.replaceChildren(verdictView(verdict));
 		} else {

@@ -13,6 +13,7 @@
  * elements built here, never parsed markup.
  */
 import type { SearchHit, SearchIndex } from '../search/engine.ts';
+import { recordOpened, recordSearch } from './training-session.ts';
 
 interface Ready {
 	index: SearchIndex;
@@ -84,6 +85,10 @@ class SymptomSearch extends HTMLElement {
 			if (!this.contains(e.relatedTarget as Node | null)) this.#open(false);
 		});
 		this.querySelector('form')?.addEventListener('submit', (e) => e.preventDefault());
+		this.#list.addEventListener('click', (e) => {
+			const slug = (e.target as Element).closest<HTMLElement>('[data-slug]')?.dataset.slug;
+			if (slug) recordOpened(slug);
+		});
 		if (this.#input.value.trim()) void this.#run();
 	}
 
@@ -109,6 +114,7 @@ class SymptomSearch extends HTMLElement {
 		// A newer keystroke has already started its own search.
 		if (seq !== this.#seq) return;
 		const hits = engine.search(engine.index, text);
+		recordSearch(text, hits.length);
 		this.#render(hits);
 		this.#status.textContent = hits.length
 			? `${hits.length} runbook${hits.length > 1 ? 's' : ''}, best first. Up and down to choose, Enter to open.`
@@ -201,6 +207,7 @@ class SymptomSearch extends HTMLElement {
 				if (!n) return;
 				e.preventDefault();
 				const hit = this.#hits[this.#active >= 0 ? this.#active : 0]!;
+				recordOpened(hit.slug);
 				window.location.assign(this.#href(hit.slug));
 				return;
 			}
