@@ -11,6 +11,9 @@
  * - If the API cannot be reached (static hosting, server down) each check says so in one line and
  *   the commands stay as they are.
  * - Server data only ever reaches the DOM as text (`textContent`), never as markup.
+ * - Run all (run-all.ts) shares the page host and the rendering exported here, and fills each
+ *   block's verdict through `RunbookCheck.begin/show/end`. Inside a `<Step>`, the block marks the
+ *   branch its verdict takes (`data-outcome` on the step).
  *
  * Answers are checked by hand-written guards rather than zod: this script is on every runbook page
  * and must stay small.
@@ -22,8 +25,8 @@ import type { PublicHost } from '../inventory/types.ts';
 import type { RunEvent, VerdictRecord } from '../runner/types.ts';
 import { recordCheck, trainingHost } from './training-session.ts';
 
-const STATUSES = ['pass', 'warn', 'fail', 'error', 'skip'] as const;
-type Status = (typeof STATUSES)[number];
+export const STATUSES = ['pass', 'warn', 'fail', 'error', 'skip'] as const;
+export type Status = (typeof STATUSES)[number];
 
 const STATUS_TEXT: Record<Status, { icon: string; label: string }> = {
 	pass: { icon: '✓', label: 'pass' },
@@ -44,10 +47,10 @@ const SOURCE_LABEL: Record<PublicHost['source'], string> = {
 /** Outputs longer than this show their deciding lines first and fold the rest. */
 const FOLD_LINES = 15;
 
-const UNREACHABLE =
+export const UNREACHABLE =
 	'The check server is not reachable from this page (a static copy, or the server is down): run the commands below by hand.';
 
-interface ApiError {
+export interface ApiError {
 	code: string;
 	message: string;
 	hint?: string;
@@ -56,7 +59,7 @@ interface ApiError {
 // ---------------------------------------------------------------------------------------------
 // Page-level host state, shared by every <runbook-check>.
 
-type HostsAnswer = { ok: true; hosts: PublicHost[] } | { ok: false; unreachable: boolean; error?: ApiError };
+export type HostsAnswer = { ok: true; hosts: PublicHost[] } | { ok: false; unreachable: boolean; error?: ApiError };
 
 const page = {
 	// During a training session the scenario host is the default; a `?host=` link still wins.
@@ -65,13 +68,38 @@ const page = {
 	hosts: undefined as Promise<HostsAnswer> | undefined,
 };
 
-function setHost(name: string): void {
+/** The host every check on the page runs on (from `?host=`, a picker, or the training session). */
+export function pageHost(): string {
+	return page.host;
+}
+
+export function setHost(name: string): void {
 	page.host = name;
 	const url = new URL(location.href);
 	if (name) url.searchParams.set('host', name);
 	else url.searchParams.delete('host');
 	history.replaceState(history.state, '', url);
+	carryHost();
 	for (const l of page.listeners) l(name);
+}
+
+/** Call `listener` whenever the page host changes; returns the function that stops it. */
+export function onHostChange(listener: (host: string) => void): () => void {
+	page.listeners.add(listener);
+	return () => page.listeners.delete(listener);
+}
+
+/**
+ * Links to another runbook marked `data-carry-host` (a step's branch) keep the page host, so the
+ * next runbook opens on the same host.
+ */
+function carryHost(): void {
+	for (const a of document.querySelectorAll<HTMLAnchorElement>('a[data-carry-host]')) {
+		const url = new URL(a.href, location.href);
+		if (page.host) url.searchParams.set('host', page.host);
+		else url.searchParams.delete('host');
+		a.href = `${url.pathname}${url.search}${url.hash}`;
+	}
 }
 
 function isPublicHost(x: unknown): x is PublicHost {
@@ -79,13 +107,13 @@ function isPublicHost(x: unknown): x is PublicHost {
 	return typeof h === 'object' && h !== null && typeof h.name === 'string' && typeof h.source === 'string' && typeof h.where === 'string';
 }
 
-function asApiError(x: unknown): ApiError | undefined {
+export function asApiError(x: unknown): ApiError | undefined {
 	const e = (x as { error?: ApiError } | null)?.error;
 	if (typeof e !== 'object' || e === null || typeof e.code !== 'string' || typeof e.message !== 'string') return undefined;
 	return typeof e.hint === 'string' ? { code: e.code, message: e.message, hint: e.hint } : { code: e.code, message: e.message };
 }
 
-async function readJson(res: Response): Promise<unknown> {
+export async function readJson(res: Response): Promise<unknown> {
 	if (!(res.headers.get('content-type') ?? '').includes('application/json')) return undefined;
 	try {
 		return await res.json();
@@ -94,7 +122,7 @@ async function readJson(res: Response): Promise<unknown> {
 	}
 }
 
-function loadHosts(): Promise<HostsAnswer> {
+export function loadHosts(): Promise<HostsAnswer> {
 	page.hosts ??= (async (): Promise<HostsAnswer> => {
 		let res: Response;
 		try {
@@ -115,7 +143,7 @@ function loadHosts(): Promise<HostsAnswer> {
 // ---------------------------------------------------------------------------------------------
 // Reading the run stream.
 
-async function* ndjsonLines(body: ReadableStream<Uint8Array>): AsyncGenerator<unknown> {
+export async function* ndjsonLines(body: ReadableStream<Uint8Array>): AsyncGenerator<unknown> {
 	const reader = body.getReader();
 	const decoder = new TextDecoder();
 	let buffer = '';
@@ -143,7 +171,7 @@ function isDiagram(x: unknown): x is Diagram {
 	return typeof d === 'object' && d !== null && typeof d.title === 'string' && Array.isArray(d.lines) && d.lines.every((l) => typeof l === 'string');
 }
 
-function asVerdict(x: unknown): VerdictRecord | undefined {
+export function asVerdict(x: unknown): VerdictRecord | undefined {
 	const v = x as VerdictRecord;
 	if (typeof v !== 'object' || v === null) return undefined;
 	if (!STATUSES.includes(v.status) || typeof v.summary !== 'string' || typeof v.check !== 'string' || typeof v.host !== 'string')
@@ -160,7 +188,7 @@ function asVerdict(x: unknown): VerdictRecord | undefined {
 // ---------------------------------------------------------------------------------------------
 // DOM building, text only.
 
-function el<K extends keyof HTMLElementTagNameMap>(
+export function el<K extends keyof HTMLElementTagNameMap>(
 	tag: K,
 	props: { class?: string; text?: string } = {},
 	...children: (Node | string)[]
@@ -172,7 +200,7 @@ function el<K extends keyof HTMLElementTagNameMap>(
 	return node;
 }
 
-function badge(status: Status): HTMLElement {
+export function badge(status: Status): HTMLElement {
 	const { icon, label } = STATUS_TEXT[status];
 	const b = el(
 		'strong',
@@ -185,7 +213,7 @@ function badge(status: Status): HTMLElement {
 	return b;
 }
 
-function formatDuration(ms: number): string {
+export function formatDuration(ms: number): string {
 	return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
@@ -273,7 +301,7 @@ async function copyText(text: string, source: HTMLElement): Promise<boolean> {
 	}
 }
 
-function fixBlock(fix: string[]): HTMLElement {
+export function fixBlock(fix: string[]): HTMLElement {
 	const box = el(
 		'div',
 		{ class: 'rb-fix' },
@@ -314,12 +342,41 @@ function diagramView(d: Diagram): HTMLElement {
 	return el('div', { class: 'rb-diagram-wrap' }, el('p', { class: 'rb-verdict__label', text: d.title }), pre);
 }
 
+/** `##` headings that are not steps: the rule of `NOT_STEPS` in steps.ts, which this bundle cannot import (it reads files). */
+const NOT_STEPS = ['what-you-see', 'sources'];
+
+/**
+ * The step `anchor` is, or belongs to, on this page, numbered as steps.ts and runbook.css number
+ * them; null on a page without `<Step>`s or for a heading outside the steps.
+ */
+function stepOf(anchor: string): { step: number; title: string } | null {
+	const content = document.querySelector('.sl-markdown-content');
+	if (!content?.querySelector('.rb-step')) return null;
+	let step = 0;
+	let current: { step: number; title: string } | null = null;
+	for (const h of content.querySelectorAll<HTMLElement>(':scope > h2, :scope > h3, :scope > h4')) {
+		if (h.tagName === 'H2') current = NOT_STEPS.includes(h.id) ? null : { step: ++step, title: h.textContent?.trim() ?? '' };
+		if (h.id === anchor) {
+			if (!current) return null;
+			const own = h.textContent?.trim() ?? '';
+			return { step: current.step, title: h.tagName === 'H2' ? own : `${current.title}: ${own}` };
+		}
+	}
+	return null;
+}
+
+/** `step 5 (Raise the limit)` for an anchor of this page; its heading text, or the anchor, without steps. */
+export function anchorLabel(anchor: string): string {
+	const s = stepOf(anchor);
+	if (s) return `step ${s.step} (${s.title})`;
+	return document.getElementById(anchor)?.textContent?.trim() || anchor;
+}
+
 function nextLink(next: string): HTMLElement {
 	const { slug, anchor } = parseNext(next);
 	const here = location.pathname.replace(/^\/|\/$/g, '');
 	const samePage = slug === undefined || slug === here;
-	const heading = samePage ? document.getElementById(anchor) : null;
-	const label = heading?.textContent?.trim() || (samePage ? anchor : `${slug}: ${anchor.replaceAll('-', ' ')}`);
+	const label = samePage ? anchorLabel(anchor) : `${slug}: ${anchor.replaceAll('-', ' ')}`;
 	const a = el('a', { text: `Next: ${label} →` });
 	a.href = samePage ? `#${anchor}` : `${nextHref(next)}${location.search}`;
 	return el('p', { class: 'rb-verdict__next' }, a);
@@ -329,6 +386,7 @@ function verdictView(v: VerdictRecord): HTMLElement {
 	const status = v.status as Status;
 	const section = el('section', { class: `rb-verdict rb-verdict--${status}` });
 	section.dataset.host = v.host;
+	section.dataset.status = status;
 	section.setAttribute('aria-label', `Verdict of ${v.check} on ${v.host}: ${status}`);
 
 	section.append(el('p', { class: 'rb-verdict__head' }, badge(status), el('span', { class: 'rb-verdict__summary', text: v.summary })));
@@ -355,7 +413,7 @@ function verdictView(v: VerdictRecord): HTMLElement {
 	return section;
 }
 
-function invocationErrorView(e: ApiError): HTMLElement {
+export function invocationErrorView(e: ApiError): HTMLElement {
 	const section = el('section', { class: 'rb-verdict rb-verdict--error' });
 	section.setAttribute('aria-label', `Could not run: ${e.code}`);
 	section.append(
@@ -372,9 +430,42 @@ function invocationErrorView(e: ApiError): HTMLElement {
 	return section;
 }
 
+/**
+ * Options for a host `<select>`: a placeholder, `current` first when no source lists it (a
+ * `?host=` link to a host this server does not know), then the hosts grouped by source.
+ */
+export function hostOptions(hosts: readonly PublicHost[], current: string, placeholder: string): (HTMLOptionElement | HTMLOptGroupElement)[] {
+	const first = el('option', { text: hosts.length > 0 ? placeholder : 'No hosts configured' });
+	first.value = '';
+	const options: (HTMLOptionElement | HTMLOptGroupElement)[] = [first];
+	if (current && !hosts.some((h) => h.name === current)) {
+		const fromLink = el('option', { text: `${current} (from the link)` });
+		fromLink.value = current;
+		options.push(fromLink);
+	}
+	for (const source of Object.keys(SOURCE_LABEL) as PublicHost['source'][]) {
+		const group = hosts.filter((h) => h.source === source);
+		if (group.length === 0) continue;
+		const og = el('optgroup');
+		og.label = SOURCE_LABEL[source];
+		for (const h of group) {
+			const shown = h.where === h.name || h.where === 'scenario' || h.where === 'local' ? h.name : `${h.name} (${h.where})`;
+			const o = el('option', { text: h.platform === 'linux' ? shown : `${shown} · ${h.platform}` });
+			o.value = h.name;
+			og.append(o);
+		}
+		options.push(og);
+	}
+	return options;
+}
+
 // ---------------------------------------------------------------------------------------------
 
-class RunbookCheck extends HTMLElement {
+/**
+ * One check block. Besides its own Run, it takes verdicts from Run all (run-all.ts): `begin()` while
+ * its turn comes, `say()` for progress, `show()` for the verdict, `end()` when the run is over.
+ */
+export class RunbookCheck extends HTMLElement {
 	#checkId = '';
 	#params: unknown = {};
 	#running = false;
@@ -386,6 +477,10 @@ class RunbookCheck extends HTMLElement {
 	#offline!: HTMLElement;
 	#cliHost: HTMLElement | null = null;
 	#onHost = (host: string) => this.#showHost(host);
+
+	get checkId(): string {
+		return this.#checkId;
+	}
 
 	connectedCallback(): void {
 		if (this.#checkId) return;
@@ -413,6 +508,7 @@ class RunbookCheck extends HTMLElement {
 			});
 		page.listeners.add(this.#onHost);
 		this.#showHost(page.host);
+		carryHost();
 		void this.#fillPicker();
 	}
 
@@ -430,28 +526,7 @@ class RunbookCheck extends HTMLElement {
 				: `Hosts could not be listed: ${answer.error?.code}: ${answer.error?.message}${answer.error?.hint ? ` ${answer.error.hint}` : ''}`;
 			return;
 		}
-		const placeholder = el('option', { text: answer.hosts.length > 0 ? 'Choose a host…' : 'No hosts configured' });
-		placeholder.value = '';
-		const options: (HTMLOptionElement | HTMLOptGroupElement)[] = [placeholder];
-		if (page.host && !answer.hosts.some((h) => h.name === page.host)) {
-			const fromLink = el('option', { text: `${page.host} (from the link)` });
-			fromLink.value = page.host;
-			options.push(fromLink);
-		}
-		for (const source of Object.keys(SOURCE_LABEL) as PublicHost['source'][]) {
-			const group = answer.hosts.filter((h) => h.source === source);
-			if (group.length === 0) continue;
-			const og = el('optgroup');
-			og.label = SOURCE_LABEL[source];
-			for (const h of group) {
-				const shown = h.where === h.name || h.where === 'scenario' || h.where === 'local' ? h.name : `${h.name} (${h.where})`;
-				const o = el('option', { text: h.platform === 'linux' ? shown : `${shown} · ${h.platform}` });
-				o.value = h.name;
-				og.append(o);
-			}
-			options.push(og);
-		}
-		this.#picker.replaceChildren(...options);
+		this.#picker.replaceChildren(...hostOptions(answer.hosts, page.host, 'Choose a host…'));
 		this.#picker.disabled = false;
 		this.#showHost(page.host);
 	}
@@ -469,9 +544,24 @@ class RunbookCheck extends HTMLElement {
 				? `This result is for ${shown.dataset.host}, not the host now selected; press Run to check ${host || 'another host'}.`
 				: '';
 		}
+		this.#markStep();
 	}
 
-	#say(message: string): void {
+	/** The step around this block shows which branch the verdicts now shown take (none when stale). */
+	#markStep(): void {
+		const step = this.closest<HTMLElement>('.rb-step');
+		if (!step) return;
+		const shown = [...step.querySelectorAll<HTMLElement>('.rb-verdict[data-status]:not(.rb-verdict--is-stale)')].map(
+			(v) => v.dataset.status as Status,
+		);
+		const order: Status[] = ['error', 'fail', 'warn', 'pass', 'skip'];
+		const outcome = order.find((s) => shown.includes(s));
+		if (outcome) step.dataset.outcome = outcome;
+		else delete step.dataset.outcome;
+	}
+
+	/** Progress text beside the Run button. */
+	say(message: string): void {
 		this.#live.textContent = message;
 	}
 
@@ -479,9 +569,9 @@ class RunbookCheck extends HTMLElement {
 	 * The parameters as the reader left them in the inputs, typed as the schema declares (the server
 	 * validates them again); the runbook's example values when the block has no inputs.
 	 */
-	#currentParams(): unknown {
+	currentParams(): Record<string, unknown> {
 		const inputs = [...this.querySelectorAll<HTMLInputElement>('input[data-param]')];
-		if (inputs.length === 0) return this.#params;
+		if (inputs.length === 0) return typeof this.#params === 'object' && this.#params !== null ? (this.#params as Record<string, unknown>) : {};
 		const out: Record<string, unknown> = {};
 		for (const input of inputs) {
 			const name = input.dataset.param!;
@@ -496,6 +586,39 @@ class RunbookCheck extends HTMLElement {
 		return out;
 	}
 
+	/** Taken over by Run all: its own Run waits, the old verdict goes, `message` says what is coming. */
+	begin(message: string): void {
+		this.#running = true;
+		this.#run.disabled = true;
+		this.setAttribute('aria-busy', 'true');
+		this.#result.replaceChildren();
+		this.#offline.hidden = true;
+		this.#markStep();
+		this.say(message);
+	}
+
+	/**
+	 * Show `v` under the step, as if Run had been pressed here; a training session records it unless
+	 * `record` is false (a verdict shown again, not run again).
+	 */
+	show(v: VerdictRecord, note?: string, record = true): void {
+		if (record) recordCheck(v);
+		const view = verdictView(v);
+		if (note) view.querySelector('.rb-verdict__meta')?.append(` · ${note}`);
+		this.#result.replaceChildren(view);
+		this.say(`Done: ${v.status}.`);
+		this.#showHost(page.host);
+	}
+
+	/** Run all is over for this block; `message` replaces the progress text when given. */
+	end(message?: string): void {
+		this.#running = false;
+		this.removeAttribute('aria-busy');
+		this.#run.textContent = 'Run again';
+		if (message !== undefined) this.say(message);
+		this.#showHost(page.host);
+	}
+
 	/** Run the check on the selected host and show its verdict under the step. */
 	async run(): Promise<void> {
 		const host = page.host;
@@ -505,9 +628,10 @@ class RunbookCheck extends HTMLElement {
 		this.#run.textContent = 'Running…';
 		this.setAttribute('aria-busy', 'true');
 		this.#result.replaceChildren();
+		this.#markStep();
 		const started = performance.now();
 		const tick = setInterval(() => (this.#clock.textContent = formatDuration(performance.now() - started)), 250);
-		this.#say(`Connecting to ${host}…`);
+		this.say(`Connecting to ${host}…`);
 		try {
 			await this.#stream(host);
 		} finally {
@@ -526,17 +650,17 @@ class RunbookCheck extends HTMLElement {
 			res = await fetch(`/api/checks/${encodeURIComponent(this.#checkId)}/run`, {
 				method: 'POST',
 				headers: { 'content-type': 'application/json', accept: 'application/x-ndjson' },
-				body: JSON.stringify({ host, params: this.#currentParams() }),
+				body: JSON.stringify({ host, params: this.currentParams() }),
 			});
 		} catch {
-			this.#say('');
+			this.say('');
 			this.#offline.hidden = false;
 			this.#offline.textContent = UNREACHABLE;
 			return;
 		}
 		if (!res.ok || !res.body) {
 			const error = asApiError(await readJson(res));
-			this.#say('');
+			this.say('');
 			if (error) this.#result.replaceChildren(invocationErrorView(error));
 			else {
 				this.#offline.hidden = false;
@@ -550,20 +674,18 @@ class RunbookCheck extends HTMLElement {
 			for await (const line of ndjsonLines(res.body)) {
 				const event = line as RunEvent;
 				if (event.type === 'start')
-					this.#say(`Running ${event.probes.length} probe${event.probes.length === 1 ? '' : 's'} on ${event.host}…`);
+					this.say(`Running ${event.probes.length} probe${event.probes.length === 1 ? '' : 's'} on ${event.host}…`);
 				else if (event.type === 'progress')
-					this.#say(`${event.message}${event.fraction === undefined ? '' : ` (${Math.round(event.fraction * 100)} %)`}`);
+					this.say(`${event.message}${event.fraction === undefined ? '' : ` (${Math.round(event.fraction * 100)} %)`}`);
 				else if (event.type === 'verdict') verdict = asVerdict(event.verdict);
 			}
 		} catch {
 			// A dropped connection or a garbled line: say so below, with whatever arrived.
 		}
 		if (verdict) {
-			recordCheck(verdict);
-			this.#say(`Done: ${verdict.status}.`);
-			this.#result.replaceChildren(verdictView(verdict));
+			this.show(verdict);
 		} else {
-			this.#say('');
+			this.say('');
 			this.#offline.hidden = false;
 			this.#offline.textContent =
 				'The connection to the check server ended before a verdict arrived: run the commands below by hand, or run again.';
