@@ -436,7 +436,8 @@ function diagnosisView(
 				stepLink(outline, c.check),
 			),
 		);
-		const followed = extra.verdicts ? followVerdicts(outline, extra.verdicts, c.check) : null;
+		// The diagnosis already followed the verdicts to its cause (c.route); start the page's route where it started.
+		const followed = extra.verdicts ? followVerdicts(outline, extra.verdicts, c.route?.[0] ?? c.check) : null;
 		const end = followed?.route.at(-1);
 		const href = followed ? followed.href : (d.fixStep?.href ?? null);
 		const fix = followed ? followed.fix : (d.fixStep?.fix ?? []);

@@ -14,6 +14,8 @@ export interface RunbookInfo extends RunbookFrontmatter {
 	slug: string;
 	/** Anchors of the `##`/`###` headings, as the site slugs them (`#raise-the-limit`). */
 	anchors: string[];
+	/** Check id -> the anchor (without `#`) of the `##` step it is embedded under. */
+	steps: Record<string, string>;
 	body: string;
 }
 
@@ -36,13 +38,20 @@ export function parseRunbook(slug: string, source: string): RunbookInfo {
 	if (!front.success) throw new Error(`content/runbooks/${slug}.mdx: ${front.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
 	const body = m[2]!;
 	const anchors: string[] = [];
+	const steps: Record<string, string> = {};
 	let fenced = false;
+	let step: string | undefined;
 	for (const line of body.split('\n')) {
 		if (/^\s*(```|~~~)/.test(line)) fenced = !fenced;
-		const h = !fenced && /^#{2,6}\s+(.+?)\s*#*\s*$/.exec(line);
-		if (h) anchors.push(headingAnchor(h[1]!.replace(/`/g, '')));
+		const h = !fenced && /^(#{2,6})\s+(.+?)\s*#*\s*$/.exec(line);
+		if (h) {
+			const anchor = headingAnchor(h[2]!.replace(/`/g, ''));
+			anchors.push(anchor);
+			if (h[1] === '##') step = anchor.slice(1);
+		}
+		for (const c of fenced ? [] : line.matchAll(/<Check\b[^>]*\bid=["']([^"']+)["']/g)) if (step !== undefined) steps[c[1]!] ??= step;
 	}
-	return { ...front.data, slug, anchors, body };
+	return { ...front.data, slug, anchors, steps, body };
 }
 
 export async function loadRunbooks(root: string = projectRoot): Promise<RunbookInfo[]> {

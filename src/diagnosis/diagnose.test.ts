@@ -213,16 +213,45 @@ describe('diagnose, verdicts recorded from the training scenarios', () => {
 		expect(d.tryNext[0]!.title).toMatch(/^Uneven load across equal-cost paths/);
 	});
 
-	it('bond-vlan-stray: the unresolved neighbour first, the stray VLAN device also found, the bond ruled out; one probe from the cache', async () => {
+	it('bond-vlan-stray: the unresolved neighbour leads on to the stray VLAN device, the cause; the bond ruled out; one probe from the cache', async () => {
 		const run = recorded('bond-vlan-stray-subinterface', 'bond-vlan-stray');
 		const d = diagnose(await realOutline('bond-vlan-stray-subinterface'), run.host, run.records, run.trace);
-		expect(d.likelyCause?.check).toBe('net.neigh-unresolved');
-		expect(d.fixStep?.href).toBe('/bond-vlan-stray-subinterface/#look-for-a-vlan-device-on-a-bond-slave');
+		expect(d.likelyCause?.check).toBe('net.vlan-on-bond-slave');
+		expect(d.likelyCause?.route).toEqual(['net.neigh-unresolved', 'net.vlan-on-bond-slave']);
+		expect(d.fixStep?.href).toBe('/bond-vlan-stray-subinterface/#delete-the-stray-device');
 		expect(d.alsoFound.map((x) => [x.check, x.next])).toEqual([
-			['net.vlan-on-bond-slave', '/bond-vlan-stray-subinterface/#delete-the-stray-device'],
+			['net.neigh-unresolved', '/bond-vlan-stray-subinterface/#look-for-a-vlan-device-on-a-bond-slave'],
 		]);
 		expect(d.ruledOut.map((x) => x.check)).toEqual(['bond.status']);
 		expect(d.probeCacheHits).toBe(1);
+	});
+});
+
+describe('following the verdicts', () => {
+	const outline = {
+		slug: 'rb',
+		title: 'RB',
+		related: [],
+		checks: [
+			{ id: 'net.symptom', title: 'Symptom', step: 'see-it' },
+			{ id: 'net.cause', title: 'Cause', step: 'find-it' },
+			{ id: 'net.other', title: 'Other', step: 'elsewhere' },
+		],
+	};
+	it('a failing symptom whose next step holds another failing check leads on to it', () => {
+		const d = diagnose(outline, 'h', [
+			record('net.symptom', 'fail', { next: '#find-it' }),
+			record('net.cause', 'fail', { next: '#fix-it', fix: ['ip link del x'] }),
+		]);
+		expect(d.likelyCause?.check).toBe('net.cause');
+		expect(d.likelyCause?.route).toEqual(['net.symptom', 'net.cause']);
+		expect(d.fixStep?.href).toBe('/rb/#fix-it');
+	});
+	it('stops where the next step passed, and never loops', () => {
+		const passed = diagnose(outline, 'h', [record('net.symptom', 'fail', { next: '#find-it' }), record('net.cause', 'pass')]);
+		expect(passed.likelyCause?.route).toEqual(['net.symptom']);
+		const loop = diagnose(outline, 'h', [record('net.symptom', 'fail', { next: '#find-it' }), record('net.cause', 'fail', { next: '#see-it' })]);
+		expect(loop.likelyCause?.route).toEqual(['net.symptom', 'net.cause']);
 	});
 });
 

@@ -52,14 +52,19 @@ export const runbookHref = (slug: string): string => `/${slug}/`;
  * check titles. A related slug no runbook has is named by its slug.
  */
 export function outlineRunbook(
-	runbook: { slug: string; title: string; checks: readonly string[]; related: readonly string[] },
+	runbook: { slug: string; title: string; checks: readonly string[]; related: readonly string[]; steps?: Readonly<Record<string, string>> },
 	all: readonly { slug: string; title: string }[],
 	checkTitle: (id: string) => string | undefined,
 ): RunbookOutline {
 	return {
 		slug: runbook.slug,
 		title: runbook.title,
-		checks: runbook.checks.map((id) => ({ id, title: checkTitle(id) ?? id })),
+		checks: runbook.checks.map((id) => {
+			const c: { id: string; title: string; step?: string } = { id, title: checkTitle(id) ?? id };
+			const step = runbook.steps?.[id];
+			if (step !== undefined) c.step = step;
+			return c;
+		}),
 		related: runbook.related.map((slug): RunbookRef => ({
 			slug,
 			title: all.find((r) => r.slug === slug)?.title ?? slug,
@@ -153,7 +158,20 @@ export function diagnose(outline: RunbookOutline, host: string, records: readonl
 		return s;
 	});
 
-	const cause = ordered.find((r) => r.status === 'fail') ?? ordered.find((r) => r.status === 'warn');
+	// The first failure (else warning) in step order, then on along `next`: when it points to a step of
+	// this runbook whose check also failed or warned, that check is closer to the cause (a symptom check
+	// such as "ARP stays INCOMPLETE" points to the check that finds the stray device).
+	const first = ordered.find((r) => r.status === 'fail') ?? ordered.find((r) => r.status === 'warn');
+	const route: string[] = [];
+	let cause = first;
+	while (cause && !route.includes(cause.check)) {
+		route.push(cause.check);
+		const target = cause.next && cause.next.startsWith('#') ? cause.next.slice(1) : undefined;
+		const there = target === undefined ? undefined : outline.checks.filter((c) => c.step === target).map((c) => c.id);
+		const onward = there && ordered.find((r) => there.includes(r.check) && !route.includes(r.check) && (r.status === 'fail' || r.status === 'warn'));
+		if (!onward) break;
+		cause = onward;
+	}
 	let likelyCause: LikelyCause | null = null;
 	let fixStep: FixStep | null = null;
 	if (cause) {
@@ -166,6 +184,7 @@ export function diagnose(outline: RunbookOutline, host: string, records: readonl
 			evidence: decidingEvidence(cause.evidence),
 			next,
 			fix: [...(cause.fix ?? [])],
+			route,
 		};
 		if (cause.diagram) likelyCause.diagram = cause.diagram;
 		if (next !== null) fixStep = { check: cause.check, href: next, fix: [...(cause.fix ?? [])] };

@@ -19,8 +19,11 @@ export interface RunbookRef {
 export interface RunbookOutline {
 	slug: string;
 	title: string;
-	/** Its checks in step order, with their titles. */
-	checks: { id: string; title: string }[];
+	/**
+	 * Its checks in step order, with their titles and the anchor of the step (`##` heading) each sits
+	 * under, when known: a verdict whose `next` names that step leads the diagnosis on to that check.
+	 */
+	checks: { id: string; title: string; step?: string }[];
 	/** Runbooks with overlapping symptoms, to try when every check passes. */
 	related: RunbookRef[];
 }
@@ -78,6 +81,11 @@ export interface LikelyCause {
 	/** Its fix commands, shown for copy and paste, never run. */
 	fix: string[];
 	diagram?: Diagram;
+	/**
+	 * How the verdicts led here, in step order: the first check that failed (or warned), then each
+	 * failing check its `next` pointed to. One id when the first failure is itself the cause.
+	 */
+	route: string[];
 }
 
 /** The step the likely cause points to (usually its fix), with the fix commands its verdict gives. */

@@ -71,7 +71,9 @@ describe('POST /api/runbooks/<slug>/run', () => {
 		]);
 		const d = (events.at(-1) as { diagnosis: Diagnosis }).diagnosis;
 		expect(d.probeCacheHits).toBe(1);
-		expect(d.alsoFound.map((x) => x.check)).toEqual(['net.vlan-on-bond-slave']);
+		// The unresolved neighbour leads on to the stray VLAN device, the cause; the symptom is "also found".
+		expect(d.likelyCause?.check).toBe('net.vlan-on-bond-slave');
+		expect(d.alsoFound.map((x) => x.check)).toEqual(['net.neigh-unresolved']);
 	});
 
 	it('several hosts: every check on each, then one fleet line with the count, the grid and the outlier', async () => {

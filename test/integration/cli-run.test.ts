@@ -30,7 +30,8 @@ describe('runbook run', () => {
 			['nxos.ip-redirects', 'fail'],
 			['nxos.copp-drops', 'fail'],
 		]);
-		expect(JSON.parse(r.stdout.trim().split('\n').at(-1)!).diagnosis.likelyCause.check).toBe('nxos.ip-redirects');
+		// Redirects enabled and punting point on to CoPP, which is dropping them: the cause at the end of the route.
+		expect(JSON.parse(r.stdout.trim().split('\n').at(-1)!).diagnosis.likelyCause).toMatchObject({ check: 'nxos.copp-drops', route: ['nxos.ip-redirects', 'nxos.copp-drops'] });
 		expect(r.code).toBe(1);
 	});
 

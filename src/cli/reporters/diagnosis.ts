@@ -23,6 +23,7 @@ export function formatDiagnosis(d: Diagnosis): string {
 	const c = d.likelyCause;
 	if (c) {
 		out.push(`  likely cause: ${c.check} (${c.title}), ${c.status}`, `    ${c.summary}`);
+		if (c.route.length > 1) out.push(`    found by following the verdicts: ${c.route.join(' -> ')}`);
 		if (c.evidence.length) out.push(...deciding(c.evidence, '    '));
 		else out.push('    (the verdict marks no lines; its evidence is printed above)');
 	} else {
