@@ -4,7 +4,7 @@
  * it on the machine: no namespace or link with its prefix, no sshd with its config, no folder.
  * The script is run exactly as package.json spells it, with this node.
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -151,8 +151,19 @@ describe.skipIf(unavailable !== null)(`npm run lab (skipped when ${unavailable}:
 	});
 });
 
-describe.skipIf(process.getuid?.() !== 0 || !existsSync('/usr/sbin/runuser'))(
-	'npm run lab as a user who may not make namespaces (skipped unless root with runuser, to become one)',
+/** Whether `nobody` can run this Node and read the project (not when either sits under a 0700 folder, as in a mktemp clone). */
+function nobodyCanRunHere(): boolean {
+	if (process.getuid?.() !== 0 || !existsSync('/usr/sbin/runuser')) return false;
+	try {
+		execFileSync('/usr/sbin/runuser', ['-u', 'nobody', '--', process.execPath, '-e', `require('fs').accessSync(${JSON.stringify(join(projectRoot, 'package.json'))})`], { stdio: 'ignore' });
+		return true;
+	} catch {
+		return false;
+	}
+}
+
+describe.skipIf(!nobodyCanRunHere())(
+	'npm run lab as a user who may not make namespaces (skipped unless root with runuser, and nobody may run this Node and read the project)',
 	() => {
 		it('up as nobody -> one line saying why, exit 2, nothing made', async () => {
 			const script = (JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts
