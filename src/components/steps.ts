@@ -14,7 +14,7 @@
  * `<Check>` blocks and closes with `</Step>`; its step is the `##` heading above it. Tags in fenced
  * code blocks and inline code spans are text and are skipped.
  */
-import { embeddedChecks } from '../core/embedded-checks.ts';
+import { embeddedChecks, proseOnly } from '../core/embedded-checks.ts';
 import { parseNext } from '../core/next.ts';
 import { headingAnchor, type RunbookInfo } from '../core/runbooks-node.ts';
 
@@ -47,26 +47,6 @@ export interface StepTag {
 	/** The `##` heading above it; null when there is none. */
 	heading: Heading | null;
 	offset: number;
-}
-
-/** Fenced code blocks and inline code spans blanked (same length, line breaks kept). */
-function proseOnly(body: string): string {
-	let fence: string | null = null;
-	return body
-		.split('\n')
-		.map((line) => {
-			const marker = /^\s*(`{3,}|~{3,})/.exec(line)?.[1];
-			if (fence !== null) {
-				if (marker !== undefined && marker[0] === fence[0] && marker.length >= fence.length) fence = null;
-				return ' '.repeat(line.length);
-			}
-			if (marker !== undefined) {
-				fence = marker;
-				return ' '.repeat(line.length);
-			}
-			return line.replace(/(`+)[^`]*?\1/g, (m) => ' '.repeat(m.length));
-		})
-		.join('\n');
 }
 
 /** Every heading of the body, numbered by step (see the header). */

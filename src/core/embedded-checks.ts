@@ -135,8 +135,11 @@ export function parseObjectLiteral(src: string): Record<string, unknown> {
 	return value;
 }
 
-/** The body with fenced code blocks and inline code spans blanked (same length, line breaks kept). */
-function proseOnly(body: string): string {
+/**
+ * The body with fenced code blocks and inline code spans blanked (same length, line breaks kept), so
+ * that offsets into it are offsets into the body and tags written as code are not found.
+ */
+export function proseOnly(body: string): string {
 	const lines = body.split('\n');
 	let fence: string | null = null;
 	return lines

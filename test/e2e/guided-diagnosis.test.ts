@@ -8,37 +8,21 @@
  *
  * `RUNBOOK_GUIDED_SHOTS=<dir>` also saves the Run-all result for one host and for the grid.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import type { Browser, Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Locator, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { projectRoot } from '../../src/core/paths.ts';
 import { loadRunbooks } from '../../src/core/runbooks-node.ts';
 import type { Diagnosis } from '../../src/diagnosis/types.ts';
-import { launchBrowser } from '../support/browser.ts';
+import { siteInBrowser } from '../support/browser.ts';
 import { runCli } from '../support/cli.ts';
-import { startSite, type Site } from '../support/site.ts';
 
 const BROKEN = 'scenario:hugepages-too-many';
 const HEALTHY = 'scenario:hugepages-healthy';
 const RUN_TIMEOUT = 60_000;
 
-let site: Site;
-let browser: Browser;
-let stateDir: string;
-
-beforeAll(async () => {
-	stateDir = mkdtempSync(join(tmpdir(), 'runbook-e2e-guided-'));
-	site = await startSite({ RUNBOOK_STATE_DIR: stateDir });
-	browser = await launchBrowser();
-});
-
-afterAll(async () => {
-	await browser?.close();
-	await site?.stop();
-	if (stateDir) rmSync(stateDir, { recursive: true, force: true });
-});
+const web = siteInBrowser({ statePrefix: 'runbook-e2e-guided-' });
 
 async function shot(target: Page | Locator, name: string): Promise<void> {
 	const dir = process.env.RUNBOOK_GUIDED_SHOTS;
@@ -60,11 +44,11 @@ async function runAll(page: Page, hosts: string[]): Promise<Locator> {
 
 describe('Run all on the hugepage runbook', () => {
 	it('broken host: the cause and its fix step, notes copied; healthy host: every check passes and the page says what changed', async () => {
-		const context = await browser.newContext({ viewport: { width: 1280, height: 1400 } });
-		await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: site.url });
+		const context = await web.browser.newContext({ viewport: { width: 1280, height: 1400 } });
+		await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: web.site.url });
 		const page = await context.newPage();
 		try {
-			await page.goto(`${site.url}/hugepage-map-count/?host=${BROKEN}`);
+			await page.goto(`${web.site.url}/hugepage-map-count/?host=${BROKEN}`);
 			const box = page.locator('run-all');
 			expect(await box.locator('[data-hosts]').inputValue()).toBe(BROKEN);
 
@@ -121,12 +105,12 @@ describe('Run all on the hugepage runbook', () => {
 			expect(notes).toContain(`- Host: \`${BROKEN}\`, host key \`${hostKey}\``);
 			expect(notes).toMatch(/^\s+1 \| 65530$/m);
 			expect(notes).toContain('cat /proc/sys/vm/max_map_count');
-			expect(notes).toContain(`${site.url}/hugepage-map-count/#raise-the-limit`);
+			expect(notes).toContain(`${web.site.url}/hugepage-map-count/#raise-the-limit`);
 			expect(await box.locator('.rb-notes__text').inputValue()).toBe(notes);
 			expect(await page.evaluate(() => localStorage.getItem('runbook-kb:operator'))).toBe('jdoe');
 
 			// The terminal gives the same diagnosis.
-			const cli = await runCli(['run', 'hugepage-map-count', '--host', BROKEN, '--json'], { RUNBOOK_STATE_DIR: stateDir });
+			const cli = await runCli(['run', 'hugepage-map-count', '--host', BROKEN, '--json'], { RUNBOOK_STATE_DIR: web.stateDir });
 			expect(cli.code, cli.stderr).toBe(1);
 			const { diagnosis } = JSON.parse(cli.stdout.trim().split('\n').at(-1)!) as { diagnosis: Diagnosis };
 			expect(diagnosis.likelyCause?.check).toBe('kernel.max-map-count');
@@ -168,13 +152,13 @@ describe('Run all on the hugepage runbook', () => {
 
 describe('Run all when something is missing', () => {
 	it('no clipboard API (plain http to a remote name): the notes are opened and selected for Ctrl+C', async () => {
-		const context = await browser.newContext();
+		const context = await web.browser.newContext();
 		await context.addInitScript(() =>
 			Object.defineProperty(navigator, 'clipboard', { value: { writeText: () => Promise.reject(new Error('not a secure context')) } }),
 		);
 		const page = await context.newPage();
 		try {
-			await page.goto(`${site.url}/hugepage-map-count/?host=${BROKEN}`);
+			await page.goto(`${web.site.url}/hugepage-map-count/?host=${BROKEN}`);
 			await runAll(page, [BROKEN]);
 			const box = page.locator('run-all');
 			await box.locator('[data-copy-notes]').click();
@@ -192,11 +176,11 @@ describe('Run all when something is missing', () => {
 	});
 
 	it('the check server unreachable: Run all says so in one line, and the steps and the terminal command stay', async () => {
-		const context = await browser.newContext();
+		const context = await web.browser.newContext();
 		try {
 			await context.route('**/api/**', (route) => route.abort('connectionrefused'));
 			const page = await context.newPage();
-			await page.goto(`${site.url}/hugepage-map-count/?host=${BROKEN}`);
+			await page.goto(`${web.site.url}/hugepage-map-count/?host=${BROKEN}`);
 			const box = page.locator('run-all');
 			const offline = box.locator('[data-offline]');
 			await offline.waitFor({ state: 'visible' });
@@ -212,12 +196,12 @@ describe('Run all when something is missing', () => {
 
 describe('Run all on several hosts', () => {
 	it('bond-vlan-stray-subinterface on a stray and a healthy host: the count line first, the grid, the stray host marked', async () => {
-		const context = await browser.newContext({ viewport: { width: 1280, height: 1600 } });
+		const context = await web.browser.newContext({ viewport: { width: 1280, height: 1600 } });
 		const page = await context.newPage();
 		try {
 			const stray = 'scenario:bond-vlan-stray';
 			const healthy = 'scenario:bond-vlan-healthy';
-			await page.goto(`${site.url}/bond-vlan-stray-subinterface/?host=${healthy}`);
+			await page.goto(`${web.site.url}/bond-vlan-stray-subinterface/?host=${healthy}`);
 			const box = page.locator('run-all');
 			// Added from the host list, after the page host already in the field.
 			await box.locator('[data-add-host]:not([disabled])').selectOption(stray);
@@ -266,11 +250,11 @@ describe('Run all on several hosts', () => {
 
 describe('with JavaScript off', () => {
 	it('every runbook shows each step’s commands and its branches as text, numbered as its headings', async () => {
-		const context = await browser.newContext({ javaScriptEnabled: false });
+		const context = await web.browser.newContext({ javaScriptEnabled: false });
 		try {
 			const page = await context.newPage();
 			for (const r of (await loadRunbooks()).filter((x) => x.checks.length > 0)) {
-				const res = await page.goto(`${site.url}/${r.slug}/`);
+				const res = await page.goto(`${web.site.url}/${r.slug}/`);
 				expect(res?.status(), r.slug).toBe(200);
 				const steps = page.locator('.rb-step');
 				expect(await steps.count(), r.slug).toBe(r.checks.length);
@@ -302,7 +286,7 @@ describe('with JavaScript off', () => {
 				expect(await runAllBox.locator('[data-plan] li').count()).toBe(r.checks.length);
 			}
 
-			await page.goto(`${site.url}/hugepage-map-count/`);
+			await page.goto(`${web.site.url}/hugepage-map-count/`);
 			const step = page.locator('.rb-step');
 			expect(await step.locator('runbook-check').innerText()).toContain('cat /proc/sys/vm/max_map_count');
 			const text = await step.locator('.rb-step__branches').innerText();
@@ -310,7 +294,7 @@ describe('with JavaScript off', () => {
 			expect(text).toContain('If it fails, go to step 5 (Raise the limit).');
 			expect(text).toContain('If it passes, go to step 7 (If the check passes).');
 			expect(await step.locator('.rb-step__branch[data-on="fail"] a').getAttribute('href')).toBe('#raise-the-limit');
-			await page.goto(`${site.url}/overlay-mtu/`);
+			await page.goto(`${web.site.url}/overlay-mtu/`);
 			const overlay = await page.locator('.rb-step').first().locator('.rb-step__branches').innerText();
 			expect(overlay).toMatch(/, “[^”]+”, step 2 \(Find the USB NIC and its driver\) or step 3 /);
 		} finally {

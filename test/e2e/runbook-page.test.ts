@@ -4,39 +4,23 @@
  *
  * `RUNBOOK_SCREENSHOT=docs/screenshot.png` also saves the page with a fail verdict (for the README).
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import type { Browser, Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { Locator, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { projectRoot } from '../../src/core/paths.ts';
-import { launchBrowser } from '../support/browser.ts';
-import { startSite, type Site } from '../support/site.ts';
+import { siteInBrowser } from '../support/browser.ts';
 
 const RUNBOOK = '/hugepage-map-count/';
 const CHECK = 'runbook-check[data-check="kernel.max-map-count"]';
 const VERDICT_TIMEOUT = 45_000;
 
-let site: Site;
-let browser: Browser;
-let stateDir: string;
-
-beforeAll(async () => {
-	stateDir = mkdtempSync(join(tmpdir(), 'runbook-e2e-state-'));
-	site = await startSite({ RUNBOOK_STATE_DIR: stateDir });
-	browser = await launchBrowser();
-});
-
-afterAll(async () => {
-	await browser?.close();
-	await site?.stop();
-	if (stateDir) rmSync(stateDir, { recursive: true, force: true });
-});
+const web = siteInBrowser({ statePrefix: 'runbook-e2e-state-' });
 
 async function openPage(path: string, height = 1000): Promise<Page> {
-	const context = await browser.newContext({ viewport: { width: 1280, height } });
+	const context = await web.browser.newContext({ viewport: { width: 1280, height } });
 	const page = await context.newPage();
-	const res = await page.goto(`${site.url}${path}`);
+	const res = await page.goto(`${web.site.url}${path}`);
 	expect(res?.status()).toBe(200);
 	return page;
 }
@@ -59,10 +43,10 @@ async function runAndWait(block: Locator): Promise<Locator> {
 
 describe('runbook page', () => {
 	it('with JavaScript off shows every command of the check, and no Run button', async () => {
-		const context = await browser.newContext({ javaScriptEnabled: false });
+		const context = await web.browser.newContext({ javaScriptEnabled: false });
 		try {
 			const page = await context.newPage();
-			const res = await page.goto(`${site.url}${RUNBOOK}`);
+			const res = await page.goto(`${web.site.url}${RUNBOOK}`);
 			expect(res?.status()).toBe(200);
 			const block = page.locator(CHECK).first();
 			expect(await block.innerText()).toContain('cat /proc/sys/vm/max_map_count');
@@ -127,11 +111,11 @@ describe('runbook page', () => {
 	});
 
 	it('with the check server unreachable says so in one line and keeps the commands', async () => {
-		const context = await browser.newContext();
+		const context = await web.browser.newContext();
 		try {
 			await context.route('**/api/**', (route) => route.abort('connectionrefused'));
 			const page = await context.newPage();
-			await page.goto(`${site.url}${RUNBOOK}?host=scenario:hugepages-too-many`);
+			await page.goto(`${web.site.url}${RUNBOOK}?host=scenario:hugepages-too-many`);
 			const block = page.locator(CHECK).first();
 			const offline = block.locator('[data-offline]');
 			await offline.waitFor({ state: 'visible' });
@@ -146,7 +130,7 @@ describe('runbook page', () => {
 
 describe('check API', () => {
 	const post = (path: string, body: unknown, type = 'application/json') =>
-		fetch(`${site.url}${path}`, {
+		fetch(`${web.site.url}${path}`, {
 			method: 'POST',
 			headers: { 'content-type': type },
 			body: typeof body === 'string' ? body : JSON.stringify(body),
@@ -180,7 +164,7 @@ describe('check API', () => {
 	});
 
 	it('lists hosts with their public fields only', async () => {
-		const { hosts } = (await (await fetch(`${site.url}/api/hosts`)).json()) as { hosts: Record<string, unknown>[] };
+		const { hosts } = (await (await fetch(`${web.site.url}/api/hosts`)).json()) as { hosts: Record<string, unknown>[] };
 		expect(hosts.map((h) => h.name)).toContain('scenario:hugepages-too-many');
 		for (const h of hosts) expect(Object.keys(h).sort()).toEqual(['groups', 'name', 'platform', 'source', 'where']);
 	});

@@ -3,35 +3,19 @@
  * of every page, keyboard only (an ARIA combobox), the same order as `runbook search --json`, and
  * working from the static files alone (no Astro server, no API).
  */
-import { createReadStream, existsSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { extname, join, normalize } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { projectRoot } from '../../src/core/paths.ts';
-import { launchBrowser } from '../support/browser.ts';
+import { siteInBrowser } from '../support/browser.ts';
 import { runCli } from '../support/cli.ts';
-import { startSite, type Site } from '../support/site.ts';
+import { startStaticSite, type StaticSite } from '../support/site.ts';
 
 const HOME_BOX = 'symptom-search[data-variant="home"]';
 const HEADER_BOX = 'symptom-search[data-variant="header"]';
 
-let site: Site;
-let browser: Browser;
-
-beforeAll(async () => {
-	site = await startSite();
-	browser = await launchBrowser();
-});
-
-afterAll(async () => {
-	await browser?.close();
-	await site?.stop();
-});
+const web = siteInBrowser();
 
 async function open(base: string, path: string): Promise<Page> {
-	const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
+	const context = await web.browser.newContext({ viewport: { width: 1280, height: 1000 } });
 	const page = await context.newPage();
 	const res = await page.goto(`${base}${path}`);
 	expect(res?.status()).toBe(200);
@@ -56,7 +40,7 @@ async function cliOrder(text: string): Promise<string[]> {
 
 describe('symptom search, home page', () => {
 	it('is the first thing in the page content', async () => {
-		const page = await open(site.url, '/');
+		const page = await open(web.site.url, '/');
 		try {
 			const first = await page.evaluate(() => document.querySelector('.sl-markdown-content')?.firstElementChild?.tagName.toLowerCase());
 			expect(first).toBe('symptom-search');
@@ -67,7 +51,7 @@ describe('symptom search, home page', () => {
 	});
 
 	it('keyboard only: "/" focuses, type, the right runbook first with the phrase marked, ArrowDown, Enter opens it', async () => {
-		const page = await open(site.url, '/');
+		const page = await open(web.site.url, '/');
 		try {
 			await page.keyboard.press('/');
 			expect(await page.evaluate(() => document.activeElement?.id)).toBe('rb-search-home');
@@ -96,14 +80,14 @@ describe('symptom search, home page', () => {
 			await page.keyboard.press('ArrowUp');
 			expect(await first.getAttribute('aria-selected')).toBe('true');
 
-			await Promise.all([page.waitForURL(`${site.url}/usb-nic-trailer/`), page.keyboard.press('Enter')]);
+			await Promise.all([page.waitForURL(`${web.site.url}/usb-nic-trailer/`), page.keyboard.press('Enter')]);
 		} finally {
 			await page.context().close();
 		}
 	});
 
 	it('shows the same runbooks in the same order as `runbook search --json`', async () => {
-		const page = await open(site.url, '/');
+		const page = await open(web.site.url, '/');
 		try {
 			for (const text of [
 				'2016-05-12T10:01:02Z ovs-vswitchd[1234]: EAL: Failed to remap 2 MB pages',
@@ -129,7 +113,7 @@ describe('symptom search, home page', () => {
 	});
 
 	it('Escape clears the text and closes the list', async () => {
-		const page = await open(site.url, '/');
+		const page = await open(web.site.url, '/');
 		try {
 			await page.keyboard.press('/');
 			await page.keyboard.type('arp incomplete');
@@ -146,14 +130,14 @@ describe('symptom search, home page', () => {
 
 describe('symptom search, header of a runbook page', () => {
 	it('finds and opens a runbook from another runbook, and Starlight search stays', async () => {
-		const page = await open(site.url, '/overlay-mtu/');
+		const page = await open(web.site.url, '/overlay-mtu/');
 		try {
 			expect(await page.locator('site-search button[data-open-modal]').count()).toBe(1);
 			await page.keyboard.press('/');
 			expect(await page.evaluate(() => document.activeElement?.id)).toBe('rb-search-header');
 			await page.keyboard.type('dpdk wont start after adding hugepages');
 			expect((await shown(page, HEADER_BOX))[0]).toBe('hugepage-map-count');
-			await Promise.all([page.waitForURL(`${site.url}/hugepage-map-count/`), page.keyboard.press('Enter')]);
+			await Promise.all([page.waitForURL(`${web.site.url}/hugepage-map-count/`), page.keyboard.press('Enter')]);
 		} finally {
 			await page.context().close();
 		}
@@ -161,47 +145,24 @@ describe('symptom search, header of a runbook page', () => {
 });
 
 describe('symptom search with only the static files', () => {
-	let server: Server;
-	let base: string;
-	const root = join(projectRoot, 'dist', 'client');
-	const TYPES: Record<string, string> = {
-		'.html': 'text/html',
-		'.js': 'text/javascript',
-		'.css': 'text/css',
-		'.json': 'application/json',
-		'.svg': 'image/svg+xml',
-	};
-	const requests: string[] = [];
+	let mirror: StaticSite;
 
 	beforeAll(async () => {
-		// A plain file server over dist/client: no Astro server, no /api. What a static mirror of the
-		// site serves when the check server is down.
-		server = createServer((req, res) => {
-			const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-			requests.push(path);
-			let file = normalize(join(root, path));
-			if (!file.startsWith(root)) return void res.writeHead(403).end();
-			if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
-			if (!existsSync(file)) return void res.writeHead(404).end();
-			res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
-			createReadStream(file).pipe(res);
-		});
-		await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-		base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+		mirror = await startStaticSite();
 	});
 
 	afterAll(async () => {
-		await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+		await mirror?.stop();
 	});
 
 	it('ranks from /search-index.json and never calls the API', async () => {
-		const page = await open(base, '/');
+		const page = await open(mirror.url, '/');
 		try {
 			await page.keyboard.press('/');
 			await page.keyboard.type('ping: sendmsg: No buffer space available');
 			expect((await shown(page, HOME_BOX))[0]).toBe('ufo-raw-socket-virtio');
-			expect(requests).toContain('/search-index.json');
-			expect(requests.filter((p) => p.startsWith('/api/'))).toEqual([]);
+			expect(mirror.requests).toContain('/search-index.json');
+			expect(mirror.requests.filter((p) => p.startsWith('/api/'))).toEqual([]);
 		} finally {
 			await page.context().close();
 		}

@@ -6,19 +6,16 @@
  * `RUNBOOK_TRAINING_SHOTS=<dir>` also saves the training page at its start, in progress and at the
  * debrief.
  */
-import { createReadStream, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { extname, join, normalize, resolve } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../src/core/paths.ts';
 import { trainingCatalogue, type TrainingCatalogue } from '../../src/training/catalogue.ts';
 import type { DebriefKey } from '../../src/training/debrief.ts';
 import { HEALTHY_CHOICE } from '../../src/training/session.ts';
-import { launchBrowser } from '../support/browser.ts';
-import { startSite, type Site } from '../support/site.ts';
+import { siteInBrowser } from '../support/browser.ts';
+import { startStaticSite, type StaticSite } from '../support/site.ts';
 
 const SCENARIO = 'hugepages-too-many';
 const HOST = `scenario:${SCENARIO}`;
@@ -27,23 +24,13 @@ const CHECK = 'kernel.max-map-count';
 const QUERY = 'EAL: Failed to remap 2 MB pages';
 const VERDICT_TIMEOUT = 45_000;
 
-let site: Site;
-let browser: Browser;
-let stateDir: string;
 let catalogue: TrainingCatalogue;
 
 beforeAll(async () => {
 	catalogue = await trainingCatalogue();
-	stateDir = mkdtempSync(join(tmpdir(), 'runbook-e2e-training-'));
-	site = await startSite({ RUNBOOK_STATE_DIR: stateDir });
-	browser = await launchBrowser();
 });
 
-afterAll(async () => {
-	await browser?.close();
-	await site?.stop();
-	if (stateDir) rmSync(stateDir, { recursive: true, force: true });
-});
+const web = siteInBrowser({ statePrefix: 'runbook-e2e-training-' });
 
 const scenario = () => catalogue.scenarios.find((s) => s.name === SCENARIO)!;
 
@@ -55,8 +42,8 @@ async function shot(page: Page, name: string): Promise<void> {
 }
 
 /** A fresh browser profile (empty localStorage) on /training/, with the incident started. */
-async function startIncident(base = site.url): Promise<Page> {
-	const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
+async function startIncident(base = web.site.url): Promise<Page> {
+	const context = await web.browser.newContext({ viewport: { width: 1280, height: 1000 } });
 	const page = await context.newPage();
 	const res = await page.goto(`${base}/training/`);
 	expect(res?.status()).toBe(200);
@@ -75,14 +62,14 @@ async function submit(page: Page, runbook: string, cause: string): Promise<void>
 
 describe('training page', () => {
 	it('carries briefs only: no title, runbook or cause per scenario, and every exercise is listed', async () => {
-		const html = await (await fetch(`${site.url}/training/`)).text();
+		const html = await (await fetch(`${web.site.url}/training/`)).text();
 		expect(catalogue.scenarios.length).toBeGreaterThanOrEqual(2);
 		for (const s of catalogue.scenarios) {
 			expect(html).toContain(`data-scenario="${s.name}"`);
 			expect(html, s.name).not.toContain(s.title);
 		}
 		// The answer key is its own file, fetched on submit.
-		const key = (await (await fetch(`${site.url}/training/debrief/${SCENARIO}.json`)).json()) as DebriefKey;
+		const key = (await (await fetch(`${web.site.url}/training/debrief/${SCENARIO}.json`)).json()) as DebriefKey;
 		expect(key).toMatchObject({ name: SCENARIO, runbook: RUNBOOK, cause: scenario().cause, healthy: false });
 		expect(key.deciding.map((d) => [d.check, d.status])).toEqual([[CHECK, 'fail']]);
 		expect(html).not.toContain(JSON.stringify(key.deciding));
@@ -111,7 +98,7 @@ describe('training page', () => {
 			await box.click();
 			await page.keyboard.type(QUERY);
 			const hit = page.locator(`[data-view="session"] [role="option"][data-slug="${RUNBOOK}"] a`);
-			await Promise.all([page.waitForURL(`${site.url}/${RUNBOOK}/`), hit.click()]);
+			await Promise.all([page.waitForURL(`${web.site.url}/${RUNBOOK}/`), hit.click()]);
 
 			// The runbook page: the banner, and the scenario host already picked.
 			const banner = page.locator('.rb-training-banner');
@@ -127,7 +114,7 @@ describe('training page', () => {
 			await badge.waitFor({ timeout: VERDICT_TIMEOUT });
 			expect(await badge.getAttribute('data-status')).toBe('fail');
 
-			await Promise.all([page.waitForURL(`${site.url}/training/`), banner.locator('[data-training-back]').click()]);
+			await Promise.all([page.waitForURL(`${web.site.url}/training/`), banner.locator('[data-training-back]').click()]);
 			expect(await page.locator('.rb-training-banner').count()).toBe(0);
 			const path = page.locator('[data-session-path]');
 			await path.locator('[data-event="check"]').waitFor();
@@ -137,7 +124,7 @@ describe('training page', () => {
 
 			expect(keyRequests).toEqual([]);
 			await submit(page, RUNBOOK, s.cause);
-			expect(keyRequests).toEqual([`${site.url}/training/debrief/${SCENARIO}.json`]);
+			expect(keyRequests).toEqual([`${web.site.url}/training/debrief/${SCENARIO}.json`]);
 
 			const debrief = page.locator('[data-view="debrief"]');
 			expect(await debrief.locator('h2').getAttribute('data-outcome')).toBe('right');
@@ -158,7 +145,7 @@ describe('training page', () => {
 			expect(await fastest.locator('.rb-badge').getAttribute('data-status')).toBe('fail');
 			expect(await fastest.innerText()).toContain('you ran it');
 			const why = debrief.locator('[data-explanation]');
-			const key = (await (await fetch(`${site.url}/training/debrief/${SCENARIO}.json`)).json()) as DebriefKey;
+			const key = (await (await fetch(`${web.site.url}/training/debrief/${SCENARIO}.json`)).json()) as DebriefKey;
 			expect(await why.innerText()).toContain(key.runbookSummary);
 			expect(await why.locator('a').getAttribute('href')).toBe(`/${RUNBOOK}/?host=${encodeURIComponent(HOST)}`);
 			await shot(page, 'debrief');
@@ -199,46 +186,24 @@ describe('training page', () => {
 });
 
 describe('training with only the static files', () => {
-	let server: Server;
-	let base: string;
-	const root = join(projectRoot, 'dist', 'client');
-	const TYPES: Record<string, string> = {
-		'.html': 'text/html',
-		'.js': 'text/javascript',
-		'.css': 'text/css',
-		'.json': 'application/json',
-		'.svg': 'image/svg+xml',
-	};
-	const requests: string[] = [];
+	let mirror: StaticSite;
 
 	beforeAll(async () => {
-		// A plain file server over dist/client: no Astro server, no /api.
-		server = createServer((req, res) => {
-			const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-			requests.push(path);
-			let file = normalize(join(root, path));
-			if (!file.startsWith(root)) return void res.writeHead(403).end();
-			if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
-			if (!existsSync(file)) return void res.writeHead(404).end();
-			res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
-			createReadStream(file).pipe(res);
-		});
-		await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-		base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+		mirror = await startStaticSite();
 	});
 
 	afterAll(async () => {
-		await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+		await mirror?.stop();
 	});
 
 	it('start, submit and debrief need no server: the answer key is a static file', async () => {
 		const s = scenario();
-		const page = await startIncident(base);
+		const page = await startIncident(mirror.url);
 		try {
 			await submit(page, RUNBOOK, s.cause);
 			expect(await page.locator('[data-view="debrief"] h2').getAttribute('data-outcome')).toBe('right');
-			expect(requests).toContain(`/training/debrief/${SCENARIO}.json`);
-			expect(requests.filter((p) => p.startsWith('/api/'))).toEqual([]);
+			expect(mirror.requests).toContain(`/training/debrief/${SCENARIO}.json`);
+			expect(mirror.requests.filter((p) => p.startsWith('/api/'))).toEqual([]);
 		} finally {
 			await page.context().close();
 		}

@@ -3,10 +3,9 @@
  * tests share. `calculatorPage` starts the site and the browser before the tests of the file that
  * calls it and stops both after them; each test gets its own browser context.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, expect } from 'vitest';
-import { launchBrowser } from './browser.ts';
-import { startSite, type Site } from './site.ts';
+import type { Page } from 'playwright-core';
+import { expect } from 'vitest';
+import { siteInBrowser } from './browser.ts';
 
 export interface CalculatorPage {
 	/** Open the runbook in a new context, with JavaScript on or off, and give the page to `body`; the context is closed after. */
@@ -19,25 +18,14 @@ export interface CalculatorPage {
 
 /** The calculator `<tag>` on the runbook at `path` (e.g. `/overlay-mtu/`). */
 export function calculatorPage(path: string, tag: string): CalculatorPage {
-	let site: Site;
-	let browser: Browser;
-
-	beforeAll(async () => {
-		site = await startSite();
-		browser = await launchBrowser();
-	});
-
-	afterAll(async () => {
-		await browser?.close();
-		await site?.stop();
-	});
+	const web = siteInBrowser();
 
 	return {
 		async withPage(javaScriptEnabled, body) {
-			const context = await browser.newContext({ javaScriptEnabled, viewport: { width: 1280, height: 1000 } });
+			const context = await web.browser.newContext({ javaScriptEnabled, viewport: { width: 1280, height: 1000 } });
 			try {
 				const page = await context.newPage();
-				const res = await page.goto(`${site.url}${path}`);
+				const res = await page.goto(`${web.site.url}${path}`);
 				expect(res?.status()).toBe(200);
 				await body(page);
 			} finally {

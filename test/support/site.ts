@@ -2,10 +2,13 @@
  * The built site, served as `runbook serve` serves it: `node dist/server/entry.mjs` (the node
  * adapter's standalone server) on 127.0.0.1 and a free port. `npm test` builds before vitest runs;
  * when `dist/` is missing (a lone `vitest run --project e2e`) it is built here first.
+ * `startStaticSite` serves only the static files of the same build.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, normalize } from 'node:path';
 import { projectRoot } from '../../src/core/paths.ts';
 import { freePort } from './sshd.ts';
 
@@ -73,4 +76,46 @@ export async function startSite(env: Record<string, string> = {}, timeoutMs = 30
 		await new Promise((r) => setTimeout(r, 150));
 	}
 	return { url, log: () => output, stop };
+}
+
+export interface StaticSite {
+	/** Base URL, `http://127.0.0.1:<port>`, no trailing slash. */
+	url: string;
+	/** Every path asked for, in order, decoded. */
+	requests: string[];
+	stop(): Promise<void>;
+}
+
+const TYPES: Record<string, string> = {
+	'.html': 'text/html',
+	'.js': 'text/javascript',
+	'.css': 'text/css',
+	'.json': 'application/json',
+	'.svg': 'image/svg+xml',
+};
+
+/**
+ * A plain file server over `dist/client` on 127.0.0.1 and a free port: no Astro server, no `/api`.
+ * What a static mirror of the site serves when the check server is down.
+ */
+export async function startStaticSite(): Promise<StaticSite> {
+	ensureBuilt();
+	const root = join(projectRoot, 'dist', 'client');
+	const requests: string[] = [];
+	const server = createServer((req, res) => {
+		const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+		requests.push(path);
+		let file = normalize(join(root, path));
+		if (!file.startsWith(root)) return void res.writeHead(403).end();
+		if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
+		if (!existsSync(file)) return void res.writeHead(404).end();
+		res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
+		createReadStream(file).pipe(res);
+	});
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	return {
+		url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+		requests,
+		stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+	};
 }

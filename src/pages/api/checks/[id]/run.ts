@@ -11,15 +11,13 @@
  */
 import type { APIRoute } from 'astro';
 import { z } from 'zod';
-import { isRunbookError, RunbookError, type ErrorCode } from '../../../../core/errors.ts';
+import { isRunbookError } from '../../../../core/errors.ts';
 import { runCheck, serverRunOptions } from '../../../../runner/run.ts';
-import type { RunEvent, VerdictRecord } from '../../../../runner/types.ts';
+import type { RunEvent } from '../../../../runner/types.ts';
+import { brokenRun, errorResponse, ndjsonStream, readJsonBody } from '../../../../site/api.ts';
 import { registry } from '../../../../site/registry.ts';
 
 export const prerender = false;
-
-/** Request bodies above this are refused unread; a real one is a few hundred bytes. */
-const MAX_BODY = 64 * 1024;
 
 const RunRequestSchema = z.strictObject({
 	/** A host name from `GET /api/hosts`, or `user@address:port`. */
@@ -28,83 +26,20 @@ const RunRequestSchema = z.strictObject({
 	params: z.record(z.string(), z.unknown()).optional(),
 });
 
-const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
-	UnknownCheck: 404,
-	UnknownHost: 404,
-	InvalidParams: 400,
-	InvalidArgument: 400,
-};
-
-function errorResponse(e: RunbookError): Response {
-	const error: { code: ErrorCode; message: string; hint?: string } = { code: e.code, message: e.detail };
-	if (e.hint !== undefined) error.hint = e.hint;
-	return Response.json({ error }, { status: STATUS_BY_CODE[e.code] ?? 500, headers: { 'cache-control': 'no-store' } });
-}
-
-async function readBody(request: Request): Promise<z.infer<typeof RunRequestSchema>> {
-	if (!(request.headers.get('content-type') ?? '').startsWith('application/json')) {
-		throw new RunbookError('InvalidParams', 'the request body must be JSON (Content-Type: application/json)', {
-			hint: 'Send {"host": "<name>", "params": {...}}.',
-		});
-	}
-	const text = await request.text();
-	if (text.length > MAX_BODY) throw new RunbookError('InvalidParams', `the request body is ${text.length} bytes; the limit is ${MAX_BODY}`);
-	let raw: unknown;
-	try {
-		raw = JSON.parse(text);
-	} catch {
-		throw new RunbookError('InvalidParams', 'the request body is not valid JSON', { hint: 'Send {"host": "<name>", "params": {...}}.' });
-	}
-	const parsed = RunRequestSchema.safeParse(raw);
-	if (!parsed.success) {
-		const why = parsed.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
-		throw new RunbookError('InvalidParams', `the request body is not valid: ${why}`, { hint: 'Send {"host": "<name>", "params": {...}}.' });
-	}
-	return parsed.data;
-}
-
-/** The verdict line for a run that broke after it started: never a silent end of stream. */
-function brokenRun(check: string, host: string, e: unknown, durationMs: number): VerdictRecord {
-	if (isRunbookError(e)) {
-		const v: VerdictRecord = { check, host, status: 'error', summary: e.detail, facts: {}, evidence: [], durationMs, code: e.code };
-		if (e.hint !== undefined) v.hint = e.hint;
-		return v;
-	}
-	console.error(`[runbook] run of ${check} on ${host} failed:`, e);
-	return {
-		check,
-		host,
-		status: 'error',
-		code: 'CheckCrashed',
-		summary: `The run failed inside the server: ${e instanceof Error ? e.message : String(e)}`,
-		hint: 'Run the commands of this step by hand; the stack trace is in the server log.',
-		facts: {},
-		evidence: [],
-		durationMs,
-	};
-}
+const USAGE = 'Send {"host": "<name>", "params": {...}}.';
 
 export const POST: APIRoute = async ({ params, request }) => {
 	const id = params.id ?? '';
 	let body: z.infer<typeof RunRequestSchema>;
 	try {
 		registry.get(id);
-		body = await readBody(request);
+		body = await readJsonBody(request, RunRequestSchema, USAGE);
 	} catch (e) {
-		if (isRunbookError(e)) return errorResponse(e);
+		if (isRunbookError(e)) return errorResponse(e, 'UnknownCheck');
 		throw e;
 	}
 
-	const encoder = new TextEncoder();
-	let open = true;
-	let controller!: ReadableStreamDefaultController<Uint8Array>;
-	const stream = new ReadableStream<Uint8Array>({
-		start: (c) => void (controller = c),
-		cancel: () => void (open = false),
-	});
-	const send = (e: RunEvent) => {
-		if (open) controller.enqueue(encoder.encode(`${JSON.stringify(e)}\n`));
-	};
+	const { response, send, close } = ndjsonStream<RunEvent>();
 
 	let markStarted!: () => void;
 	const started = new Promise<void>((resolve) => (markStarted = resolve));
@@ -122,21 +57,20 @@ export const POST: APIRoute = async ({ params, request }) => {
 	try {
 		await Promise.race([started, run]);
 	} catch (e) {
-		if (isRunbookError(e)) return errorResponse(e);
+		if (isRunbookError(e)) return errorResponse(e, 'UnknownCheck');
 		throw e;
 	}
 
 	void run
 		.then(
 			(verdict) => send({ type: 'verdict', verdict }),
-			(e) => send({ type: 'verdict', verdict: brokenRun(id, body.host, e, Math.round(performance.now() - t0)) }),
+			(e) => {
+				const verdict = brokenRun(id, body.host, e, Math.round(performance.now() - t0));
+				if (!isRunbookError(e)) console.error(`[runbook] run of ${id} on ${body.host} failed:`, e);
+				send({ type: 'verdict', verdict });
+			},
 		)
-		.finally(() => {
-			if (open) controller.close();
-			open = false;
-		});
+		.finally(close);
 
-	return new Response(stream, {
-		headers: { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' },
-	});
+	return response;
 };

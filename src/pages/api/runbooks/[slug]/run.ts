@@ -14,7 +14,7 @@
  */
 import type { APIRoute } from 'astro';
 import { z } from 'zod';
-import { isRunbookError, RunbookError, type ErrorCode } from '../../../../core/errors.ts';
+import { isRunbookError, RunbookError } from '../../../../core/errors.ts';
 import { getRunbook, loadRunbooks } from '../../../../core/runbooks-node.ts';
 import { diagnose, hostRecordsOf, outlineRunbook } from '../../../../diagnosis/diagnose.ts';
 import { diagnoseFleet } from '../../../../diagnosis/fleet.ts';
@@ -22,12 +22,10 @@ import type { HostRecords, RunbookOutline, RunbookRunEvent } from '../../../../d
 import type { Host } from '../../../../inventory/types.ts';
 import { findHosts, planCheck, runPlanOn, serverRunOptions, type PlannedRun } from '../../../../runner/run.ts';
 import type { VerdictRecord } from '../../../../runner/types.ts';
+import { brokenRun, errorResponse, ndjsonStream, readJsonBody } from '../../../../site/api.ts';
 import { registry } from '../../../../site/registry.ts';
 
 export const prerender = false;
-
-/** Request bodies above this are refused unread; a real one is a few kilobytes at most. */
-const MAX_BODY = 64 * 1024;
 
 const MAX_HOSTS = 32;
 
@@ -37,62 +35,8 @@ const RunbookRunRequestSchema = z.strictObject({
 	/** Per check id, that check's parameters; each check's own zod schema validates them. */
 	params: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
 });
-type RunbookRunRequest = z.infer<typeof RunbookRunRequestSchema>;
-
-const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
-	UnknownRunbook: 404,
-	UnknownHost: 404,
-	InvalidParams: 400,
-	InvalidArgument: 400,
-};
 
 const USAGE = 'Send {"hosts": ["<name>", ...], "params": {"<check-id>": {...}}}.';
-
-function errorResponse(e: RunbookError): Response {
-	const error: { code: ErrorCode; message: string; hint?: string } = { code: e.code, message: e.detail };
-	if (e.hint !== undefined) error.hint = e.hint;
-	return Response.json({ error }, { status: STATUS_BY_CODE[e.code] ?? 500, headers: { 'cache-control': 'no-store' } });
-}
-
-async function readBody(request: Request): Promise<RunbookRunRequest> {
-	if (!(request.headers.get('content-type') ?? '').startsWith('application/json')) {
-		throw new RunbookError('InvalidParams', 'the request body must be JSON (Content-Type: application/json)', { hint: USAGE });
-	}
-	const text = await request.text();
-	if (text.length > MAX_BODY) throw new RunbookError('InvalidParams', `the request body is ${text.length} bytes; the limit is ${MAX_BODY}`);
-	let raw: unknown;
-	try {
-		raw = JSON.parse(text);
-	} catch {
-		throw new RunbookError('InvalidParams', 'the request body is not valid JSON', { hint: USAGE });
-	}
-	const parsed = RunbookRunRequestSchema.safeParse(raw);
-	if (!parsed.success) {
-		const why = parsed.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
-		throw new RunbookError('InvalidParams', `the request body is not valid: ${why}`, { hint: USAGE });
-	}
-	return parsed.data;
-}
-
-/** The verdict line for a check the run never reached because it broke: never a silent gap. */
-function brokenRun(check: string, host: string, e: unknown): VerdictRecord {
-	if (isRunbookError(e)) {
-		const v: VerdictRecord = { check, host, status: 'error', summary: e.detail, facts: {}, evidence: [], durationMs: 0, code: e.code };
-		if (e.hint !== undefined) v.hint = e.hint;
-		return v;
-	}
-	return {
-		check,
-		host,
-		status: 'error',
-		code: 'CheckCrashed',
-		summary: `The run failed inside the server before this check finished: ${e instanceof Error ? e.message : String(e)}`,
-		hint: 'Run the commands of this step by hand; the stack trace is in the server log.',
-		facts: {},
-		evidence: [],
-		durationMs: 0,
-	};
-}
 
 export const POST: APIRoute = async ({ params, request }) => {
 	const slug = params.slug ?? '';
@@ -102,7 +46,7 @@ export const POST: APIRoute = async ({ params, request }) => {
 	let outline: RunbookOutline;
 	try {
 		const [runbook, all] = await Promise.all([getRunbook(slug), loadRunbooks()]);
-		const body = await readBody(request);
+		const body = await readJsonBody(request, RunbookRunRequestSchema, USAGE);
 		const stray = Object.keys(body.params ?? {}).filter((id) => !runbook.checks.includes(id));
 		if (stray.length) {
 			throw new RunbookError(
@@ -131,20 +75,11 @@ export const POST: APIRoute = async ({ params, request }) => {
 			);
 		}
 	} catch (e) {
-		if (isRunbookError(e)) return errorResponse(e);
+		if (isRunbookError(e)) return errorResponse(e, 'UnknownRunbook');
 		throw e;
 	}
 
-	const encoder = new TextEncoder();
-	let open = true;
-	let controller!: ReadableStreamDefaultController<Uint8Array>;
-	const stream = new ReadableStream<Uint8Array>({
-		start: (c) => void (controller = c),
-		cancel: () => void (open = false),
-	});
-	const send = (e: RunbookRunEvent) => {
-		if (open) controller.enqueue(encoder.encode(`${JSON.stringify(e)}\n`));
-	};
+	const { response, send, close } = ndjsonStream<RunbookRunEvent>();
 
 	const seen = new Map<string, VerdictRecord[]>(hosts.map((h) => [h.name, []]));
 	void runPlanOn(plan, hosts, {
@@ -176,12 +111,7 @@ export const POST: APIRoute = async ({ params, request }) => {
 				send({ type: 'diagnosis', diagnosis: diagnose(outline, perHost[0]!.host, perHost[0]!.records, perHost[0]!.trace) });
 			else send({ type: 'fleet', fleet: diagnoseFleet(outline, perHost) });
 		})
-		.finally(() => {
-			if (open) controller.close();
-			open = false;
-		});
+		.finally(close);
 
-	return new Response(stream, {
-		headers: { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' },
-	});
+	return response;
 };
