@@ -439,7 +439,24 @@ describe('evaluate: rules on graphs derived from the captures', () => {
 
 	it('GRE and Geneve with a route to a known underlay: GRE 1476 fits 1500 - 24, Geneve 1500 is 50 too big', () => {
 		const g = graphOf('insights-core-all3.ip-s-d-link.txt');
-		const via = (target: string): RouteAnswer => ({ target, route: { type: null, dst: target, from: null, iif: null, gateway: null, dev: 'eth0', src: null, mtu: null, expiresSec: null, cache: [], cacheLine: true }, problem: null, evidence: 0 });
+		const via = (target: string): RouteAnswer => ({
+			target,
+			route: {
+				type: null,
+				dst: target,
+				from: null,
+				iif: null,
+				gateway: null,
+				dev: 'eth0',
+				src: null,
+				mtu: null,
+				expiresSec: null,
+				cache: [],
+				cacheLine: true,
+			},
+			problem: null,
+			evidence: 0,
+		});
 		const routes = { gre1: via('172.168.10.25'), geneve0: via('192.168.43.254'), geneve1: via('192.168.43.173') };
 		const v = evaluate(observe(g, routes), params());
 		expect(v.status).toBe('fail');

@@ -138,7 +138,10 @@ export function parseRouteGetText(text: string): Parsed<RouteGet> {
 	if (!p.ok) return p;
 	const r = p.value;
 	if (!r.cacheLine) return notUnderstood('no "cache" line under the route, so whether it redirects cannot be told');
-	return parsed({ type: r.type ?? 'unicast', dst: r.dst, from: r.from, gateway: r.gateway, dev: r.dev, iif: r.iif, cache: r.cache }, p.lines);
+	return parsed(
+		{ type: r.type ?? 'unicast', dst: r.dst, from: r.from, gateway: r.gateway, dev: r.dev, iif: r.iif, cache: r.cache },
+		p.lines,
+	);
 }
 
 /** JSON when it looks like JSON, text otherwise (an iproute2 that accepts -j but prints routes as text). */

@@ -30,7 +30,8 @@ function withCommon(cmd: Command): Command {
 
 function positiveNumber(v: string): number {
 	const n = Number(v);
-	if (!Number.isFinite(n) || n <= 0 || n > 3600) throw new CommanderError(2, 'runbook.invalidArgument', `--timeout must be a number of seconds between 0 and 3600, got "${v}"`);
+	if (!Number.isFinite(n) || n <= 0 || n > 3600)
+		throw new CommanderError(2, 'runbook.invalidArgument', `--timeout must be a number of seconds between 0 and 3600, got "${v}"`);
 	return n;
 }
 
@@ -100,7 +101,10 @@ withCommon(scenario.command('record').description('run checks on a real host and
 	.option('--out <file>', 'where to write it, a file named <name>.yaml (default: ./<name>.yaml)')
 	.option('--mask', 'replace addresses, MACs, host names and secrets, consistently, and say whether the verdicts survive it')
 	.option('--force', 'overwrite an existing file')
-	.addHelpText('after', '\nExit codes: 0 written, and the checks give the same verdicts against the file; 1 written, but a verdict differs; 2 nothing written.')
+	.addHelpText(
+		'after',
+		'\nExit codes: 0 written, and the checks give the same verdicts against the file; 1 written, but a verdict differs; 2 nothing written.',
+	)
 	.action(async (o: RecordOptions) => {
 		exitCode = await scenarioRecordCommand(o);
 	});

@@ -168,7 +168,13 @@ function isEvidence(x: unknown): x is Evidence {
 
 function isDiagram(x: unknown): x is Diagram {
 	const d = x as Diagram;
-	return typeof d === 'object' && d !== null && typeof d.title === 'string' && Array.isArray(d.lines) && d.lines.every((l) => typeof l === 'string');
+	return (
+		typeof d === 'object' &&
+		d !== null &&
+		typeof d.title === 'string' &&
+		Array.isArray(d.lines) &&
+		d.lines.every((l) => typeof l === 'string')
+	);
 }
 
 export function asVerdict(x: unknown): VerdictRecord | undefined {
@@ -337,7 +343,10 @@ function diagramView(d: Diagram): HTMLElement {
 	const pre = el('pre', { class: 'rb-output rb-diagram' });
 	d.lines.forEach((line, i) => {
 		const marked = d.marked?.includes(i + 1) === true;
-		pre.append(el(marked ? 'mark' : 'span', { class: marked ? 'rb-output__line rb-output__line--hit' : 'rb-output__line', text: line }), i < d.lines.length - 1 ? '\n' : '');
+		pre.append(
+			el(marked ? 'mark' : 'span', { class: marked ? 'rb-output__line rb-output__line--hit' : 'rb-output__line', text: line }),
+			i < d.lines.length - 1 ? '\n' : '',
+		);
 	});
 	return el('div', { class: 'rb-diagram-wrap' }, el('p', { class: 'rb-verdict__label', text: d.title }), pre);
 }
@@ -434,7 +443,11 @@ export function invocationErrorView(e: ApiError): HTMLElement {
  * Options for a host `<select>`: a placeholder, `current` first when no source lists it (a
  * `?host=` link to a host this server does not know), then the hosts grouped by source.
  */
-export function hostOptions(hosts: readonly PublicHost[], current: string, placeholder: string): (HTMLOptionElement | HTMLOptGroupElement)[] {
+export function hostOptions(
+	hosts: readonly PublicHost[],
+	current: string,
+	placeholder: string,
+): (HTMLOptionElement | HTMLOptGroupElement)[] {
 	const first = el('option', { text: hosts.length > 0 ? placeholder : 'No hosts configured' });
 	first.value = '';
 	const options: (HTMLOptionElement | HTMLOptGroupElement)[] = [first];
@@ -571,7 +584,8 @@ export class RunbookCheck extends HTMLElement {
 	 */
 	currentParams(): Record<string, unknown> {
 		const inputs = [...this.querySelectorAll<HTMLInputElement>('input[data-param]')];
-		if (inputs.length === 0) return typeof this.#params === 'object' && this.#params !== null ? (this.#params as Record<string, unknown>) : {};
+		if (inputs.length === 0)
+			return typeof this.#params === 'object' && this.#params !== null ? (this.#params as Record<string, unknown>) : {};
 		const out: Record<string, unknown> = {};
 		for (const input of inputs) {
 			const name = input.dataset.param!;
@@ -580,7 +594,11 @@ export class RunbookCheck extends HTMLElement {
 			const kind = input.dataset.kind;
 			if (kind === 'number' && Number.isFinite(Number(raw))) out[name] = Number(raw);
 			else if (kind === 'boolean' && (raw === 'true' || raw === 'false')) out[name] = raw === 'true';
-			else if (kind === 'array') out[name] = raw.split(',').map((x) => x.trim()).filter(Boolean);
+			else if (kind === 'array')
+				out[name] = raw
+					.split(',')
+					.map((x) => x.trim())
+					.filter(Boolean);
 			else out[name] = raw;
 		}
 		return out;

@@ -46,8 +46,7 @@ export interface Ctx {
 
 /** One thing a check will read or run, known before it runs (the page and `--dry-run` show it). */
 export type Probe =
-	| { kind: 'read'; path: string; why: string }
-	| { kind: 'exec'; argv: readonly string[]; why: string; timeoutMs?: number };
+	{ kind: 'read'; path: string; why: string } | { kind: 'exec'; argv: readonly string[]; why: string; timeoutMs?: number };
 
 export type ReadProbe = Extract<Probe, { kind: 'read' }>;
 export type ExecProbe = Extract<Probe, { kind: 'exec' }>;

@@ -24,7 +24,9 @@ export function checkIdFromPath(path: string): string | null {
 }
 
 function isCheck(x: unknown): x is CheckDefinition {
-	return typeof x === 'object' && x !== null && typeof (x as CheckDefinition).id === 'string' && typeof (x as CheckDefinition).run === 'function';
+	return (
+		typeof x === 'object' && x !== null && typeof (x as CheckDefinition).id === 'string' && typeof (x as CheckDefinition).run === 'function'
+	);
 }
 
 /** Modules keyed by path, each with the check as its default export. */

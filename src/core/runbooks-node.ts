@@ -35,7 +35,8 @@ export function parseRunbook(slug: string, source: string): RunbookInfo {
 	const m = /^---\r?\n([\s\S]*?)\r?\n---\r?\n?([\s\S]*)$/.exec(source);
 	if (!m) throw new Error(`content/runbooks/${slug}.mdx: no frontmatter`);
 	const front = RunbookFrontmatterSchema.safeParse(parseYaml(m[1]!));
-	if (!front.success) throw new Error(`content/runbooks/${slug}.mdx: ${front.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+	if (!front.success)
+		throw new Error(`content/runbooks/${slug}.mdx: ${front.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
 	const body = m[2]!;
 	const anchors: string[] = [];
 	const steps: Record<string, string> = {};

@@ -250,7 +250,10 @@ describe('following the verdicts', () => {
 	it('stops where the next step passed, and never loops', () => {
 		const passed = diagnose(outline, 'h', [record('net.symptom', 'fail', { next: '#find-it' }), record('net.cause', 'pass')]);
 		expect(passed.likelyCause?.route).toEqual(['net.symptom']);
-		const loop = diagnose(outline, 'h', [record('net.symptom', 'fail', { next: '#find-it' }), record('net.cause', 'fail', { next: '#see-it' })]);
+		const loop = diagnose(outline, 'h', [
+			record('net.symptom', 'fail', { next: '#find-it' }),
+			record('net.cause', 'fail', { next: '#see-it' }),
+		]);
 		expect(loop.likelyCause?.route).toEqual(['net.symptom', 'net.cause']);
 	});
 });

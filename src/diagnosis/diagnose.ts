@@ -168,7 +168,8 @@ export function diagnose(outline: RunbookOutline, host: string, records: readonl
 		route.push(cause.check);
 		const target = cause.next && cause.next.startsWith('#') ? cause.next.slice(1) : undefined;
 		const there = target === undefined ? undefined : outline.checks.filter((c) => c.step === target).map((c) => c.id);
-		const onward = there && ordered.find((r) => there.includes(r.check) && !route.includes(r.check) && (r.status === 'fail' || r.status === 'warn'));
+		const onward =
+			there && ordered.find((r) => there.includes(r.check) && !route.includes(r.check) && (r.status === 'fail' || r.status === 'warn'));
 		if (!onward) break;
 		cause = onward;
 	}

@@ -300,7 +300,12 @@ describe('resolveHostsOrGroup', () => {
 
 describe('scenario hosts take the platform of their scenario', () => {
 	it('an NX-OS scenario is an nxos host; others default to linux', async () => {
-		const opts = { inventory: undefined, sshConfig: undefined, scenarioNames: ['switch-a', 'box'], scenarioPlatforms: { 'switch-a': 'nxos' as const } };
+		const opts = {
+			inventory: undefined,
+			sshConfig: undefined,
+			scenarioNames: ['switch-a', 'box'],
+			scenarioPlatforms: { 'switch-a': 'nxos' as const },
+		};
 		expect((await resolveHost('scenario:switch-a', opts)).platform).toBe('nxos');
 		expect((await resolveHost('scenario:box', opts)).platform).toBe('linux');
 	});

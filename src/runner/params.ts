@@ -16,7 +16,14 @@ export interface ParamDoc {
 	default?: unknown;
 }
 
-type JsonSchema = { type?: string | string[]; description?: string; default?: unknown; anyOf?: JsonSchema[]; properties?: Record<string, JsonSchema>; required?: string[] };
+type JsonSchema = {
+	type?: string | string[];
+	description?: string;
+	default?: unknown;
+	anyOf?: JsonSchema[];
+	properties?: Record<string, JsonSchema>;
+	required?: string[];
+};
 
 function schemaOf(check: CheckDefinition): JsonSchema {
 	return z.toJSONSchema(check.params, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
@@ -48,9 +55,14 @@ export function paramsFromPairs(check: CheckDefinition, pairs: readonly string[]
 		const key = pair.slice(0, eq);
 		const raw = pair.slice(eq + 1);
 		const prop = props[key];
-		if (!prop) throw new RunbookError('InvalidParams', `${check.id} has no parameter "${key}"; it takes: ${Object.keys(props).join(', ') || 'none'}`);
+		if (!prop)
+			throw new RunbookError(
+				'InvalidParams',
+				`${check.id} has no parameter "${key}"; it takes: ${Object.keys(props).join(', ') || 'none'}`,
+			);
 		const t = typeName(prop);
-		if (/\b(integer|number)\b/.test(t) && !/\bstring\b/.test(t) && raw.trim() !== '' && Number.isFinite(Number(raw))) out[key] = Number(raw);
+		if (/\b(integer|number)\b/.test(t) && !/\bstring\b/.test(t) && raw.trim() !== '' && Number.isFinite(Number(raw)))
+			out[key] = Number(raw);
 		else if (/\bboolean\b/.test(t) && (raw === 'true' || raw === 'false')) out[key] = raw === 'true';
 		else if (/\barray\b/.test(t)) out[key] = raw === '' ? [] : raw.split(',');
 		else out[key] = raw;
@@ -62,8 +74,6 @@ export function paramsFromPairs(check: CheckDefinition, pairs: readonly string[]
 export function validateParams<C extends CheckDefinition>(check: C, raw: unknown): z.infer<C['params']> {
 	const r = check.params.safeParse(raw ?? {});
 	if (r.success) return r.data as z.infer<C['params']>;
-	const why = r.error.issues
-		.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message))
-		.join('; ');
+	const why = r.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
 	throw new RunbookError('InvalidParams', `${check.id}: ${why}`);
 }

@@ -147,7 +147,12 @@ export async function traceOnHost(
 	let truncated: string[] = [];
 	let log: ProbeRecord[] = [];
 	if (!check.platforms.includes(host.platform)) {
-		verdict = { status: 'skip', summary: `${check.id} applies to ${check.platforms.join(', ')} hosts; ${host.name} is ${host.platform}.`, evidence: [], facts: {} };
+		verdict = {
+			status: 'skip',
+			summary: `${check.id} applies to ${check.platforms.join(', ')} hosts; ${host.name} is ${host.platform}.`,
+			evidence: [],
+			facts: {},
+		};
 	} else if (problem) {
 		// A runbook run where this step's parameters were not given: said per check, the others still run.
 		verdict = errorVerdict(problem);
@@ -156,7 +161,8 @@ export async function traceOnHost(
 			const transport = await sessions.transportFor(host);
 			hostKey = transport.hostKey?.fingerprint;
 			const { ctx, probes } = createCtx(transport, limitsFor(opts), {
-				onProgress: (message, fraction) => emit({ type: 'progress', check: check.id, host: host.name, message, ...(fraction === undefined ? {} : { fraction }) }),
+				onProgress: (message, fraction) =>
+					emit({ type: 'progress', check: check.id, host: host.name, message, ...(fraction === undefined ? {} : { fraction }) }),
 				cache: sessions.cacheFor(host),
 			});
 			log = probes;
@@ -184,7 +190,13 @@ export async function traceOnHost(
 		const note = `Output of ${truncated.map((c) => `\`${c}\``).join(', ')} was cut at ${DEFAULT_LIMITS.maxBytes / 1024 / 1024} MiB.`;
 		verdict =
 			verdict.status === 'pass'
-				? { ...verdict, status: 'error', code: 'OutputTruncated', summary: `${note} The check cannot pass on output it did not see whole.`, hint: 'Run the command by hand and read the full output.' }
+				? {
+						...verdict,
+						status: 'error',
+						code: 'OutputTruncated',
+						summary: `${note} The check cannot pass on output it did not see whole.`,
+						hint: 'Run the command by hand and read the full output.',
+					}
 				: { ...verdict, summary: `${verdict.summary} ${note}` };
 	}
 	const record: VerdictRecord = {
@@ -210,7 +222,13 @@ export async function traceOnHost(
  * One check on one host by name: what `runbook check` and the API do. Throws `RunbookError` for
  * invocation errors (unknown check, host, bad params) before connecting to anything.
  */
-export async function runCheck(registry: Registry, checkId: string, hostName: string, rawParams: unknown, opts: RunOptions): Promise<VerdictRecord> {
+export async function runCheck(
+	registry: Registry,
+	checkId: string,
+	hostName: string,
+	rawParams: unknown,
+	opts: RunOptions,
+): Promise<VerdictRecord> {
 	const check = registry.get(checkId);
 	const params = validateParams(check, rawParams);
 	const host = await findHost(hostName, opts);
@@ -242,7 +260,8 @@ export function planCheck(check: CheckDefinition, raw: Record<string, unknown>, 
 		if (!isRunbookError(e) || e.code !== 'InvalidParams') throw e;
 		const missing = paramDocs(check).filter((p) => p.required && raw[p.name] === undefined);
 		const detail = missing.length
-			? (missingText?.(missing) ?? `${check.id} needs ${missing.map((p) => `${p.name} (${p.type})`).join(', ')} for this host (see its runbook step)`)
+			? (missingText?.(missing) ??
+				`${check.id} needs ${missing.map((p) => `${p.name} (${p.type})`).join(', ')} for this host (see its runbook step)`)
 			: e.detail;
 		return { check, params: {}, problem: new RunbookError('InvalidParams', detail) };
 	}
@@ -273,7 +292,12 @@ export const DEFAULT_HOST_CONCURRENCY = 8;
  * Several checks on several resolved hosts: in plan order per host, one connection and one probe
  * cache per host, at most `concurrency` hosts at a time.
  */
-export async function runPlanOn(plan: readonly PlannedRun[], hosts: readonly Host[], opts: RunOptions, concurrency = DEFAULT_HOST_CONCURRENCY): Promise<PlanResult> {
+export async function runPlanOn(
+	plan: readonly PlannedRun[],
+	hosts: readonly Host[],
+	opts: RunOptions,
+	concurrency = DEFAULT_HOST_CONCURRENCY,
+): Promise<PlanResult> {
 	const sessions = new Sessions(opts);
 	const runs: HostRun[] = new Array(hosts.length);
 	let nextHost = 0;

@@ -31,7 +31,10 @@ describe('runbook run', () => {
 			['nxos.copp-drops', 'fail'],
 		]);
 		// Redirects enabled and punting point on to CoPP, which is dropping them: the cause at the end of the route.
-		expect(JSON.parse(r.stdout.trim().split('\n').at(-1)!).diagnosis.likelyCause).toMatchObject({ check: 'nxos.copp-drops', route: ['nxos.ip-redirects', 'nxos.copp-drops'] });
+		expect(JSON.parse(r.stdout.trim().split('\n').at(-1)!).diagnosis.likelyCause).toMatchObject({
+			check: 'nxos.copp-drops',
+			route: ['nxos.ip-redirects', 'nxos.copp-drops'],
+		});
 		expect(r.code).toBe(1);
 	});
 

@@ -155,7 +155,11 @@ describe.skipIf(unavailable !== null)(`npm run lab (skipped when ${unavailable}:
 function nobodyCanRunHere(): boolean {
 	if (process.getuid?.() !== 0 || !existsSync('/usr/sbin/runuser')) return false;
 	try {
-		execFileSync('/usr/sbin/runuser', ['-u', 'nobody', '--', process.execPath, '-e', `require('fs').accessSync(${JSON.stringify(join(projectRoot, 'package.json'))})`], { stdio: 'ignore' });
+		execFileSync(
+			'/usr/sbin/runuser',
+			['-u', 'nobody', '--', process.execPath, '-e', `require('fs').accessSync(${JSON.stringify(join(projectRoot, 'package.json'))})`],
+			{ stdio: 'ignore' },
+		);
 		return true;
 	} catch {
 		return false;

@@ -119,16 +119,23 @@ describe('kernel.max-map-count over SSH, through `runbook serve` and its API', (
 	beforeAll(async () => {
 		const port = await freePort();
 		url = `http://127.0.0.1:${port}`;
-		server = spawn(process.execPath, ['bin/runbook.js', 'serve', '--port', String(port), '--inventory', inventory, '--known-hosts', knownHosts], {
-			cwd: projectRoot,
-			env: { ...process.env, RUNBOOK_STATE_DIR: join(lab.dir, 'state'), ASTRO_NODE_LOGGING: 'disabled' },
-			stdio: ['ignore', 'pipe', 'pipe'],
-		});
+		server = spawn(
+			process.execPath,
+			['bin/runbook.js', 'serve', '--port', String(port), '--inventory', inventory, '--known-hosts', knownHosts],
+			{
+				cwd: projectRoot,
+				env: { ...process.env, RUNBOOK_STATE_DIR: join(lab.dir, 'state'), ASTRO_NODE_LOGGING: 'disabled' },
+				stdio: ['ignore', 'pipe', 'pipe'],
+			},
+		);
 		let out = '';
 		server.stdout!.on('data', (d: Buffer) => (out += d));
 		server.stderr!.on('data', (d: Buffer) => (out += d));
 		for (let i = 0; ; i++) {
-			const ok = await fetch(`${url}/api/hosts`).then((r) => r.ok, () => false);
+			const ok = await fetch(`${url}/api/hosts`).then(
+				(r) => r.ok,
+				() => false,
+			);
 			if (ok) break;
 			if (i > 100 || server.exitCode !== null) throw new Error(`runbook serve did not come up:\n${out}`);
 			await new Promise((r) => setTimeout(r, 200));
@@ -144,10 +151,17 @@ describe('kernel.max-map-count over SSH, through `runbook serve` and its API', (
 	});
 
 	async function runViaApi(host: string): Promise<{ events: { type: string; verdict?: Record<string, unknown> }[] }> {
-		const res = await fetch(`${url}/api/checks/kernel.max-map-count/run`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ host }) });
+		const res = await fetch(`${url}/api/checks/kernel.max-map-count/run`, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: JSON.stringify({ host }),
+		});
 		expect(res.status).toBe(200);
 		expect(res.headers.get('content-type')).toContain('application/x-ndjson');
-		const events = (await res.text()).trim().split('\n').map((l) => JSON.parse(l));
+		const events = (await res.text())
+			.trim()
+			.split('\n')
+			.map((l) => JSON.parse(l));
 		return { events };
 	}
 
@@ -173,7 +187,11 @@ describe('kernel.max-map-count over SSH, through `runbook serve` and its API', (
 	});
 
 	it('an unknown host is refused before anything runs', async () => {
-		const res = await fetch(`${url}/api/checks/kernel.max-map-count/run`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ host: 'nowhere' }) });
+		const res = await fetch(`${url}/api/checks/kernel.max-map-count/run`, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: JSON.stringify({ host: 'nowhere' }),
+		});
 		expect(res.status).toBe(404);
 		expect((await res.json()).error.code).toBe('UnknownHost');
 	});

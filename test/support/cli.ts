@@ -12,10 +12,15 @@ export interface CliResult {
 
 export function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
 	return new Promise((resolve) => {
-		execFile(process.execPath, [join(projectRoot, 'bin', 'runbook.js'), ...args], { cwd: projectRoot, env: { ...process.env, NO_COLOR: '1', ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
-			const code = err ? (typeof err.code === 'number' ? err.code : 99) : 0;
-			resolve({ code, stdout, stderr });
-		});
+		execFile(
+			process.execPath,
+			[join(projectRoot, 'bin', 'runbook.js'), ...args],
+			{ cwd: projectRoot, env: { ...process.env, NO_COLOR: '1', ...env }, timeout: 60_000 },
+			(err, stdout, stderr) => {
+				const code = err ? (typeof err.code === 'number' ? err.code : 99) : 0;
+				resolve({ code, stdout, stderr });
+			},
+		);
 	});
 }
 

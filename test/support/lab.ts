@@ -119,10 +119,19 @@ export async function startLab(specs: LabHostSpec[], options: LabOptions = {}): 
 
 /** An Ansible-style inventory naming every lab host, with its key. */
 export function labInventory(lab: Lab, extra: Record<string, { sshd: Sshd }> = {}): string {
-	const entries = [...[...lab.hosts.values()].map((h) => [h.name, h.sshd] as const), ...Object.entries(extra).map(([n, v]) => [n, v.sshd] as const)];
+	const entries = [
+		...[...lab.hosts.values()].map((h) => [h.name, h.sshd] as const),
+		...Object.entries(extra).map(([n, v]) => [n, v.sshd] as const),
+	];
 	const lines = ['all:', '  children:', '    lab:', '      hosts:'];
 	for (const [name, sshd] of entries) {
-		lines.push(`        ${name}:`, `          ansible_host: ${sshd.address}`, `          ansible_port: ${sshd.port}`, `          ansible_user: root`, `          ansible_ssh_private_key_file: ${sshd.clientKeyFile}`);
+		lines.push(
+			`        ${name}:`,
+			`          ansible_host: ${sshd.address}`,
+			`          ansible_port: ${sshd.port}`,
+			`          ansible_user: root`,
+			`          ansible_ssh_private_key_file: ${sshd.clientKeyFile}`,
+		);
 	}
 	return lines.join('\n') + '\n';
 }

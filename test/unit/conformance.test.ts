@@ -55,7 +55,8 @@ describe('checks', () => {
 			});
 			it('imports only zod and src/core', () => {
 				const imports = [...source.matchAll(/^\s*import\s[^'"]*['"]([^'"]+)['"]/gm)].map((m) => m[1]!);
-				for (const spec of imports) expect(spec === 'zod' || /^(\.\.\/)+src\/core\//.test(spec) || /^\.\//.test(spec), `${id} imports ${spec}`).toBe(true);
+				for (const spec of imports)
+					expect(spec === 'zod' || /^(\.\.\/)+src\/core\//.test(spec) || /^\.\//.test(spec), `${id} imports ${spec}`).toBe(true);
 			});
 			it('its next steps exist: #anchor in every runbook that lists it, slug#anchor in that runbook', () => {
 				const users = runbooks.filter((r) => r.checks.includes(id));
@@ -107,7 +108,10 @@ describe('runbook steps', () => {
 
 			it('every <Check> sits in a <Step> under a numbered step heading, in the order the frontmatter lists the checks', () => {
 				expect(tags.flatMap((t) => t.checks)).toEqual(embeddedChecks(r.body).map((c) => c.id));
-				expect(tags.flatMap((t) => t.checks), `${r.slug}: frontmatter checks are not in step order`).toEqual(r.checks);
+				expect(
+					tags.flatMap((t) => t.checks),
+					`${r.slug}: frontmatter checks are not in step order`,
+				).toEqual(r.checks);
 				for (const t of tags) expect(t.heading?.step ?? null, `${where(t)} is not under a numbered ## step`).not.toBeNull();
 			});
 
@@ -151,13 +155,16 @@ describe('runbook steps', () => {
 });
 
 describe('steps.ts reading <Step>', () => {
-	const body = (step: string) => `## What you see\n\ntext\n\n## Check it\n\n${step}\n\n<Check id="kernel.max-map-count" />\n\n</Step>\n\n## Fix it\n`;
+	const body = (step: string) =>
+		`## What you see\n\ntext\n\n## Check it\n\n${step}\n\n<Check id="kernel.max-map-count" />\n\n</Step>\n\n## Fix it\n`;
 
 	it('a target that is not a heading of the runbook -> a message naming it and listing the headings', () => {
 		expect(() => resolveTarget('#raise-the-limt', 'hugepage-map-count', runbooks)).toThrow(
 			/"#raise-the-limt": #raise-the-limt is not a heading of this runbook .*#raise-the-limit/,
 		);
-		expect(() => resolveTarget('no-such-runbook#x', 'hugepage-map-count', runbooks)).toThrow(/names runbook "no-such-runbook", which does not exist/);
+		expect(() => resolveTarget('no-such-runbook#x', 'hugepage-map-count', runbooks)).toThrow(
+			/names runbook "no-such-runbook", which does not exist/,
+		);
 	});
 
 	it('a cross-runbook target -> that runbook, its step number and title', () => {

@@ -7,7 +7,10 @@ export async function hostsCommand(o: CommonOptions & { json?: boolean }): Promi
 	if (o.json) process.stdout.write(JSON.stringify(hosts, null, 2) + '\n');
 	else {
 		const w = Math.max(...hosts.map((h) => h.name.length));
-		for (const h of hosts) process.stdout.write(`${h.name.padEnd(w)}  ${h.where.padEnd(21)}  ${h.platform.padEnd(5)}  ${h.source}${h.groups.length ? `  [${h.groups.join(', ')}]` : ''}\n`);
+		for (const h of hosts)
+			process.stdout.write(
+				`${h.name.padEnd(w)}  ${h.where.padEnd(21)}  ${h.platform.padEnd(5)}  ${h.source}${h.groups.length ? `  [${h.groups.join(', ')}]` : ''}\n`,
+			);
 	}
 	return 0;
 }

@@ -11,7 +11,11 @@ export async function listCommand(o: { json?: boolean }): Promise<number> {
 	});
 	if (o.json) {
 		process.stdout.write(
-			JSON.stringify({ runbooks: runbooks.map(({ slug, title, summary, checks: ids, tags }) => ({ slug, title, summary, checks: ids, tags })), checks }, null, 2) + '\n',
+			JSON.stringify(
+				{ runbooks: runbooks.map(({ slug, title, summary, checks: ids, tags }) => ({ slug, title, summary, checks: ids, tags })), checks },
+				null,
+				2,
+			) + '\n',
 		);
 		return 0;
 	}

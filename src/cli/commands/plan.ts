@@ -31,12 +31,21 @@ export function planForRunbook(check: CheckDefinition, pairs: readonly string[])
 		if (!isRunbookError(e) || e.code !== 'InvalidParams') throw e;
 		return { check, params: {}, problem: e };
 	}
-	return planCheck(check, raw, (missing) => `${check.id} needs ${missing.map((p) => `--param ${p.name}=<${p.type}>`).join(' ')} for this host (see its runbook step)`);
+	return planCheck(
+		check,
+		raw,
+		(missing) => `${check.id} needs ${missing.map((p) => `--param ${p.name}=<${p.type}>`).join(' ')} for this host (see its runbook step)`,
+	);
 }
 
 export function printDryRun(plan: PlannedRun[], host: Host, timeoutSeconds: number | undefined): void {
-	const where = host.transport === 'ssh' && host.ssh ? `ssh ${host.ssh.user ? `${host.ssh.user}@` : ''}${host.ssh.address}:${host.ssh.port}${host.jump ? ` via ${host.jump.address}:${host.jump.port}` : ''}` : host.transport;
-	const out = [`host ${host.name} (${where}, ${host.platform}); per-command timeout ${timeoutSeconds ?? DEFAULT_LIMITS.timeoutMs / 1000}s; nothing is run.`];
+	const where =
+		host.transport === 'ssh' && host.ssh
+			? `ssh ${host.ssh.user ? `${host.ssh.user}@` : ''}${host.ssh.address}:${host.ssh.port}${host.jump ? ` via ${host.jump.address}:${host.jump.port}` : ''}`
+			: host.transport;
+	const out = [
+		`host ${host.name} (${where}, ${host.platform}); per-command timeout ${timeoutSeconds ?? DEFAULT_LIMITS.timeoutMs / 1000}s; nothing is run.`,
+	];
 	for (const { check, params, problem } of plan) {
 		out.push(`${check.id}${Object.keys(params).length ? ` ${JSON.stringify(params)}` : ''}`);
 		if (!check.platforms.includes(host.platform)) out.push(`  skip: applies to ${check.platforms.join(', ')} only`);

@@ -14,8 +14,12 @@ import { runOptions, type CommonOptions } from '../options.ts';
 
 export async function serveCommand(o: CommonOptions & { port: number; listen: string }): Promise<number> {
 	const entry = join(projectRoot, 'dist', 'server', 'entry.mjs');
-	if (!existsSync(entry)) throw new RunbookError('InvalidArgument', `the site is not built (${entry} is missing)`, { hint: 'Run `npm run build` first, or `npm start`, which builds and serves.' });
-	if (!Number.isInteger(o.port) || o.port < 1 || o.port > 65535) throw new RunbookError('InvalidArgument', `--port must be 1-65535, got "${o.port}"`);
+	if (!existsSync(entry))
+		throw new RunbookError('InvalidArgument', `the site is not built (${entry} is missing)`, {
+			hint: 'Run `npm run build` first, or `npm start`, which builds and serves.',
+		});
+	if (!Number.isInteger(o.port) || o.port < 1 || o.port > 65535)
+		throw new RunbookError('InvalidArgument', `--port must be 1-65535, got "${o.port}"`);
 	const env = process.env;
 	if (o.inventory) env.RUNBOOK_INVENTORY = o.inventory;
 	if (o.knownHosts?.length) env.RUNBOOK_KNOWN_HOSTS = o.knownHosts.join(':');

@@ -8,7 +8,19 @@ describe('parseRouteGet', () => {
 		expect(r).toEqual({
 			ok: true,
 			lines: [1, 2],
-			value: { type: null, dst: '192.168.50.1', from: '10.0.0.10', iif: 'eth0', gateway: '10.0.0.2', dev: 'eth0', src: null, mtu: null, expiresSec: null, cache: ['redirect'], cacheLine: true },
+			value: {
+				type: null,
+				dst: '192.168.50.1',
+				from: '10.0.0.10',
+				iif: 'eth0',
+				gateway: '10.0.0.2',
+				dev: 'eth0',
+				src: null,
+				mtu: null,
+				expiresSec: null,
+				cache: ['redirect'],
+				cacheLine: true,
+			},
 		});
 	});
 	it('an accepted redirect with its expiry', () => {
@@ -42,7 +54,9 @@ describe('parseRouteGet', () => {
 
 describe('parseRouteGet, IPv6 cache entry on the route line', () => {
 	it('reads expires and mtu from line 1', () => {
-		const r = parseRouteGet('2001:db8:2::1 from :: via 2001:db8:1::fe dev ar src 2001:db8:1::1 metric 1024 expires 598sec mtu 1400 pref medium\n');
+		const r = parseRouteGet(
+			'2001:db8:2::1 from :: via 2001:db8:1::fe dev ar src 2001:db8:1::1 metric 1024 expires 598sec mtu 1400 pref medium\n',
+		);
 		expect(r.ok && r.value).toMatchObject({ dev: 'ar', gateway: '2001:db8:1::fe', mtu: 1400, expiresSec: 598 });
 	});
 	it('refuses a device that is not an interface name', () => {

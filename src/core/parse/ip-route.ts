@@ -37,7 +37,18 @@ export interface RouteGet {
 	cacheLine: boolean;
 }
 
-const ROUTE_TYPES = new Set(['local', 'broadcast', 'multicast', 'unicast', 'anycast', 'blackhole', 'unreachable', 'prohibit', 'throw', 'nat']);
+const ROUTE_TYPES = new Set([
+	'local',
+	'broadcast',
+	'multicast',
+	'unicast',
+	'anycast',
+	'blackhole',
+	'unreachable',
+	'prohibit',
+	'throw',
+	'nat',
+]);
 /** An IPv4 dotted quad (each octet <= 255) or an IPv6 address (hex groups and colons, optional dotted tail). */
 function isAddress(s: string): boolean {
 	const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
@@ -53,7 +64,8 @@ export function parseRouteGet(text: string): Parsed<RouteGet> {
 	let k = 0;
 	const type = ROUTE_TYPES.has(words[0]!) ? words[k++]! : null;
 	const dst = words[k];
-	if (dst === undefined || !isAddress(dst)) return notUnderstood(`ip route get: line 1 does not start with an address: ${JSON.stringify(lines[0]!.slice(0, 80))}`);
+	if (dst === undefined || !isAddress(dst))
+		return notUnderstood(`ip route get: line 1 does not start with an address: ${JSON.stringify(lines[0]!.slice(0, 80))}`);
 	for (const [i, l] of lines.slice(1).entries()) {
 		if (!/^\s/.test(l)) return notUnderstood(`ip route get: line ${i + 2} is not an indented continuation (more than one route?)`);
 	}
