@@ -57,6 +57,7 @@ import {
 import { isRunbookError } from '../../src/core/errors.ts';
 import { firstLine, incomplete, linesOf } from '../../src/core/parse/text.ts';
 import { codeForOutput, decide, execRecorded, installHint, requireWhole, Undecided } from '../../src/core/parse/verdicts.ts';
+import { parseKernelRelease as parseRelease } from '../../src/core/parse/kernel.ts';
 
 // --- params ------------------------------------------------------------------------------------
 
@@ -380,11 +381,10 @@ export function parsePidof(text: string): Parsed<number[]> {
 	return parsed(m[1]!.split(' ').map(Number), [1]);
 }
 
-/** `uname -r`, e.g. `3.10.0-693.el7.x86_64`. */
+/** `uname -r`, e.g. `3.10.0-693.el7.x86_64`: the release string, for the record (the shared parser reads it). */
 export function parseKernelRelease(text: string): Parsed<string> {
-	const m = /^(\d+\.\d+\S*)\n$/.exec(text);
-	if (!m) return notUnderstood(`uname -r: expected a release such as 6.1.0-18-amd64, got ${JSON.stringify(text.slice(0, 80))}`);
-	return parsed(m[1]!, [1]);
+	const k = parseRelease(text);
+	return k.ok ? parsed(k.value.release, k.lines) : k;
 }
 
 // --- evaluate ----------------------------------------------------------------------------------
